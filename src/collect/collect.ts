@@ -1,0 +1,312 @@
+// Collect: read one source through injected I/O, detect its format, map each line, finalize or quarantine it.
+import { canonicalSha256, sha256Hex } from '../canonical.ts';
+import type { EvidenceRecord } from '../../schemas/evidence-record.ts';
+import { QUARANTINE_SCHEMA_VERSION, type QuarantineEntry, type QuarantineReasonCode } from '../../schemas/quarantine-entry.ts';
+import type { IngestConfig } from '../../schemas/config.ts';
+import type { Adapter, SourceLocation } from './adapter.ts';
+import { finalizeDraft, type TextRedactor } from './finalize.ts';
+
+/** One line as the reader yields it (src/io/jsonl.ts). */
+export interface CollectLine {
+  line: number;
+  byte_offset: number;
+  byte_length: number;
+  text: string | null;
+  blank: boolean;
+  line_sha256: string;
+  head: string;
+  error: null | { code: 'invalid_utf8' | 'line_too_long'; reason: string };
+}
+
+export type ParseResult = { ok: true; value: unknown } | { ok: false; code: 'invalid_json' | 'too_deep'; reason: string };
+
+export type JsonDocumentResult =
+  | { ok: true; value: unknown; bytes: number; sha256: string }
+  | { ok: false; code: QuarantineReasonCode; reason: string; bytes: number; sha256: string };
+
+/** The I/O collect needs, injected so the stage itself never touches the file system. */
+export interface CollectIo {
+  readLines(path: string, opts: { maxLineBytes: number }): AsyncIterable<CollectLine>;
+  parseJson(text: string, opts: { maxDepth: number }): ParseResult;
+  readJsonDocument(path: string, opts: { maxBytes: number; maxDepth: number }): Promise<JsonDocumentResult>;
+}
+
+export interface CollectSink {
+  evidence(record: EvidenceRecord): void | Promise<void>;
+  quarantine(entry: QuarantineEntry): void | Promise<void>;
+}
+
+export interface CollectSource {
+  /** Where to read it. */
+  path: string;
+  /** How provenance names it (relative to the repository or working directory). */
+  display_path: string;
+  /** A forced adapter id, or null to detect. */
+  format: string | null;
+}
+
+export interface CollectOptions {
+  adapters: readonly Adapter[];
+  recorded_at: string;
+  ingest: IngestConfig;
+  redact: TextRedactor;
+}
+
+export interface SourceSummary {
+  source_file: string;
+  format: string | null;
+  /** How the format was chosen: forced by --format/config, detected, or not at all. */
+  format_by: 'forced' | 'detected' | 'none';
+  /** Set when the source was not read (no adapter recognised it); its lines are not counted. */
+  skipped: string | null;
+  lines: number;
+  evidence: number;
+  quarantined: number;
+  blank: number;
+  quarantined_by_reason: Record<string, number>;
+  redactions: Record<string, number>;
+  unmapped_fields: Record<string, number>;
+}
+
+const DETECT_LOOKAHEAD = 20;
+const EXCERPT_CHARS = 200;
+
+function increment(map: Record<string, number>, key: string, by = 1): void {
+  map[key] = (map[key] ?? 0) + by;
+}
+
+export function isJsonContainerPath(path: string): boolean {
+  return /\.(json|traj)$/i.test(path);
+}
+
+/** The adapter with the highest detection score, or null when none scores above 0. Ties go to registry order. */
+export function detectAdapter(adapters: readonly Adapter[], path: string, first: unknown, container: 'jsonl' | 'json'): Adapter | null {
+  let best: Adapter | null = null;
+  let bestScore = 0;
+  for (const adapter of adapters) {
+    if (adapter.container !== container) continue;
+    const score = adapter.detect({ path, first });
+    if (score > bestScore) {
+      best = adapter;
+      bestScore = score;
+    }
+  }
+  return best;
+}
+
+/** Collect one source. Every line read ends as evidence, quarantine or blank: the summary's counts reconcile. */
+export async function collectSource(
+  io: CollectIo,
+  source: CollectSource,
+  opts: CollectOptions,
+  sink: CollectSink,
+): Promise<SourceSummary> {
+  const summary: SourceSummary = {
+    source_file: source.display_path,
+    format: source.format,
+    format_by: source.format === null ? 'none' : 'forced',
+    skipped: null,
+    lines: 0,
+    evidence: 0,
+    quarantined: 0,
+    blank: 0,
+    quarantined_by_reason: {},
+    redactions: {},
+    unmapped_fields: {},
+  };
+  let forced: Adapter | null = null;
+  if (source.format !== null) {
+    forced = opts.adapters.find((a) => a.id === source.format) ?? null;
+    if (forced === null) {
+      summary.skipped = `unknown format '${source.format}'`;
+      return summary;
+    }
+  }
+  const container = forced?.container ?? (isJsonContainerPath(source.path) ? 'json' : 'jsonl');
+  if (container === 'json') return collectJsonDocument(io, source, opts, sink, summary, forced);
+  return collectJsonl(io, source, opts, sink, summary, forced);
+}
+
+interface LineContext {
+  source: CollectSource;
+  opts: CollectOptions;
+  sink: CollectSink;
+  summary: SourceSummary;
+}
+
+async function quarantine(
+  ctx: LineContext,
+  at: { line: number; byte_offset: number; byte_length: number; pointer: string | null; line_sha256: string; head: string },
+  reason_code: QuarantineReasonCode,
+  reason: string,
+): Promise<void> {
+  const counts = new Map<string, number>();
+  const excerpt = ctx.opts.redact(at.head.slice(0, EXCERPT_CHARS), counts);
+  const entry: QuarantineEntry = {
+    schema_version: QUARANTINE_SCHEMA_VERSION,
+    source_file: ctx.source.display_path,
+    source_format: ctx.summary.format,
+    line_offset: at.line,
+    byte_offset: at.byte_offset,
+    pointer: at.pointer,
+    byte_length: at.byte_length,
+    reason_code,
+    reason: ctx.opts.redact(reason, counts),
+    line_sha256: at.line_sha256,
+    excerpt: excerpt.slice(0, 240),
+    recorded_at: ctx.opts.recorded_at,
+  };
+  for (const [rule, n] of counts) increment(ctx.summary.redactions, rule, n);
+  ctx.summary.quarantined++;
+  increment(ctx.summary.quarantined_by_reason, reason_code);
+  await ctx.sink.quarantine(entry);
+}
+
+async function mapValue(
+  ctx: LineContext,
+  adapter: Adapter,
+  state: unknown,
+  value: unknown,
+  at: SourceLocation,
+  raw: { byte_length: number; line_sha256: string; head: string },
+): Promise<void> {
+  const qAt = { line: at.line, byte_offset: at.byte_offset, byte_length: raw.byte_length, pointer: at.pointer, line_sha256: raw.line_sha256, head: raw.head };
+  const mapped = adapter.map(value, at, state);
+  if (!mapped.ok) {
+    await quarantine(ctx, qAt, mapped.rejection.code, mapped.rejection.reason);
+    return;
+  }
+  const result = finalizeDraft(mapped.draft, at, {
+    source_format: adapter.id,
+    sig_hash: canonicalSha256(value),
+    recorded_at: ctx.opts.recorded_at,
+    max_text_chars: ctx.opts.ingest.max_text_chars,
+    redact: ctx.opts.redact,
+  });
+  for (const [rule, n] of result.redactions) increment(ctx.summary.redactions, rule, n);
+  if (!result.ok) {
+    await quarantine(ctx, qAt, 'record_invalid', result.reason);
+    return;
+  }
+  for (const field of result.record.unmapped_fields) increment(ctx.summary.unmapped_fields, field);
+  ctx.summary.evidence++;
+  await ctx.sink.evidence(result.record);
+}
+
+async function collectJsonl(
+  io: CollectIo,
+  source: CollectSource,
+  opts: CollectOptions,
+  sink: CollectSink,
+  summary: SourceSummary,
+  forced: Adapter | null,
+): Promise<SourceSummary> {
+  const ctx: LineContext = { source, opts, sink, summary };
+  let adapter = forced;
+  let state: unknown = adapter?.init(source.display_path);
+  // Lines read before the format is known; bounded by DETECT_LOOKAHEAD parsed lines.
+  const pending: Array<{ line: CollectLine; parsed: ParseResult | null }> = [];
+  let parsedSeen = 0;
+
+  const handle = async (line: CollectLine, parsed: ParseResult | null): Promise<void> => {
+    const raw = { byte_length: line.byte_length, line_sha256: line.line_sha256, head: line.head };
+    const qAt = { line: line.line, byte_offset: line.byte_offset, pointer: null, ...raw };
+    if (line.blank) {
+      summary.blank++;
+      return;
+    }
+    if (line.error !== null) {
+      await quarantine(ctx, qAt, line.error.code, line.error.reason);
+      return;
+    }
+    const p = parsed ?? io.parseJson(line.text ?? '', { maxDepth: opts.ingest.max_depth });
+    if (!p.ok) {
+      await quarantine(ctx, qAt, p.code, p.reason);
+      return;
+    }
+    const at: SourceLocation = { source_file: source.display_path, line: line.line, byte_offset: line.byte_offset, pointer: null };
+    await mapValue(ctx, adapter!, state, p.value, at, raw);
+  };
+
+  for await (const line of io.readLines(source.path, { maxLineBytes: opts.ingest.max_line_bytes })) {
+    summary.lines++;
+    if (adapter !== null) {
+      await handle(line, null);
+      continue;
+    }
+    let parsed: ParseResult | null = null;
+    if (!line.blank && line.error === null) {
+      parsed = io.parseJson(line.text ?? '', { maxDepth: opts.ingest.max_depth });
+      if (parsed.ok && parsed.value !== null && typeof parsed.value === 'object' && !Array.isArray(parsed.value)) {
+        parsedSeen++;
+        adapter = detectAdapter(opts.adapters, source.path, parsed.value, 'jsonl');
+      }
+    }
+    pending.push({ line, parsed });
+    if (adapter !== null) {
+      summary.format = adapter.id;
+      summary.format_by = 'detected';
+      state = adapter.init(source.display_path);
+      for (const p of pending) await handle(p.line, p.parsed);
+      pending.length = 0;
+    } else if (parsedSeen >= DETECT_LOOKAHEAD) {
+      break;
+    }
+  }
+  if (adapter === null) {
+    // Nothing recognised the file: report it skipped and count none of its lines, so nothing is half-read.
+    summary.skipped = parsedSeen === 0 ? 'no JSON object found in the first lines' : 'no adapter recognised the records';
+    summary.lines = 0;
+    summary.quarantined = 0;
+    summary.blank = 0;
+    summary.quarantined_by_reason = {};
+  }
+  return summary;
+}
+
+async function collectJsonDocument(
+  io: CollectIo,
+  source: CollectSource,
+  opts: CollectOptions,
+  sink: CollectSink,
+  summary: SourceSummary,
+  forced: Adapter | null,
+): Promise<SourceSummary> {
+  const ctx: LineContext = { source, opts, sink, summary };
+  const doc = await io.readJsonDocument(source.path, { maxBytes: opts.ingest.max_json_bytes, maxDepth: opts.ingest.max_depth });
+  const whole = { line: 1, byte_offset: 0, byte_length: doc.bytes, pointer: '', line_sha256: doc.sha256, head: '' };
+  if (!doc.ok) {
+    if (forced === null) {
+      summary.skipped = doc.reason;
+      return summary;
+    }
+    summary.lines = 1;
+    await quarantine(ctx, whole, doc.code, doc.reason);
+    return summary;
+  }
+  const adapter = forced ?? detectAdapter(opts.adapters, source.path, doc.value, 'json');
+  if (adapter === null || adapter.split === undefined) {
+    summary.skipped = 'no adapter recognised the document';
+    return summary;
+  }
+  if (forced === null) {
+    summary.format = adapter.id;
+    summary.format_by = 'detected';
+  }
+  const split = adapter.split(doc.value);
+  if (!split.ok) {
+    summary.lines = 1;
+    await quarantine(ctx, whole, 'wrong_type', split.reason);
+    return summary;
+  }
+  const state = adapter.init(source.display_path);
+  let index = 0;
+  for (const item of split.items) {
+    index++;
+    summary.lines++;
+    const at: SourceLocation = { source_file: source.display_path, line: index, byte_offset: 0, pointer: item.pointer };
+    const itemHash = sha256Hex(item.pointer + '\u0000' + doc.sha256);
+    await mapValue(ctx, adapter, state, item.value, at, { byte_length: 0, line_sha256: itemHash, head: '' });
+  }
+  return summary;
+}
