@@ -5,8 +5,9 @@ import { DistillError, EXIT, isDistillError } from '../errors.ts';
 import type { CliEnv, Command } from './command.ts';
 import { ingestCommand } from './commands/ingest.ts';
 import { demoCommand } from './commands/demo.ts';
+import { hooksCommand } from './commands/hooks.ts';
 
-export const COMMANDS: readonly Command[] = [ingestCommand, demoCommand];
+export const COMMANDS: readonly Command[] = [ingestCommand, hooksCommand, demoCommand];
 
 function topHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
