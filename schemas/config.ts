@@ -29,6 +29,11 @@ export const RedactConfigSchema = z.strictObject({
   disabled_rules: z.array(z.string()).default([]),
 });
 
+export const LinkConfigSchema = z.strictObject({
+  /** Evidence links by files or session when its time is within this many seconds of the commit's window. */
+  slack_seconds: z.int().min(0).default(900),
+});
+
 export const DistillConfigSchema = z.strictObject({
   schema_version: z.literal(CONFIG_SCHEMA_VERSION),
   /** The distill branch's full ref name. */
@@ -36,6 +41,7 @@ export const DistillConfigSchema = z.strictObject({
   sources: z.array(SourceConfigSchema).default([]),
   ingest: IngestConfigSchema.default(IngestConfigSchema.parse({})),
   redact: RedactConfigSchema.default(RedactConfigSchema.parse({})),
+  link: LinkConfigSchema.default(LinkConfigSchema.parse({})),
   /** Overrides of the scoring rules (thresholds, rules replaced, disabled or added by id); validated by the scorer. */
   scoring: z.record(z.string(), z.unknown()).default({}),
 });

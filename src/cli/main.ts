@@ -6,8 +6,24 @@ import type { CliEnv, Command } from './command.ts';
 import { ingestCommand } from './commands/ingest.ts';
 import { demoCommand } from './commands/demo.ts';
 import { hooksCommand } from './commands/hooks.ts';
+import { runCommand } from './commands/run.ts';
+import { backfillCommand } from './commands/backfill.ts';
+import { logCommand } from './commands/log.ts';
+import { showCommand } from './commands/show.ts';
+import { verifyCommand } from './commands/verify.ts';
+import { initCommand } from './commands/init.ts';
 
-export const COMMANDS: readonly Command[] = [ingestCommand, hooksCommand, demoCommand];
+export const COMMANDS: readonly Command[] = [
+  initCommand,
+  hooksCommand,
+  runCommand,
+  backfillCommand,
+  logCommand,
+  showCommand,
+  verifyCommand,
+  ingestCommand,
+  demoCommand,
+];
 
 function topHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -73,6 +73,11 @@ export interface Adapter<S = unknown> {
   readonly description: string;
   /** jsonl: one value per line. json: one document, split into items by `split`. */
   readonly container: 'jsonl' | 'json';
+  /**
+   * True when mapping a line depends on earlier lines of the file (a session header, pending tool calls).
+   * A read that resumes mid-file then replays the earlier lines through `map` to rebuild the state.
+   */
+  readonly stateful?: true;
   /** Higher wins; 0 = not this format. Pure. */
   detect(probe: DetectProbe): number;
   /** Per-file state (a session header seen earlier in the file, a pending tool call, ...). */

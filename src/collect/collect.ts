@@ -43,6 +43,11 @@ export interface CollectSource {
   display_path: string;
   /** A forced adapter id, or null to detect. */
   format: string | null;
+  /**
+   * Lines starting before this byte offset were collected by an earlier read: a stateful adapter maps
+   * them again only to rebuild its state, and they are neither counted nor emitted. 0 = none.
+   */
+  replay_until?: number;
 }
 
 export interface CollectOptions {
@@ -208,7 +213,14 @@ async function collectJsonl(
   const pending: Array<{ line: CollectLine; parsed: ParseResult | null }> = [];
   let parsedSeen = 0;
 
+  const replayUntil = source.replay_until ?? 0;
   const handle = async (line: CollectLine, parsed: ParseResult | null): Promise<void> => {
+    if (line.byte_offset < replayUntil) {
+      if (adapter!.stateful !== true || line.blank || line.error !== null) return;
+      const p = parsed ?? io.parseJson(line.text ?? '', { maxDepth: opts.ingest.max_depth });
+      if (p.ok) adapter!.map(p.value, { source_file: source.display_path, line: line.line, byte_offset: line.byte_offset, pointer: null }, state);
+      return;
+    }
     const raw = { byte_length: line.byte_length, line_sha256: line.line_sha256, head: line.head };
     const qAt = { line: line.line, byte_offset: line.byte_offset, pointer: null, ...raw };
     if (line.blank) {
@@ -229,7 +241,7 @@ async function collectJsonl(
   };
 
   for await (const line of io.readLines(source.path, { maxLineBytes: opts.ingest.max_line_bytes })) {
-    summary.lines++;
+    if (line.byte_offset >= replayUntil) summary.lines++;
     if (adapter !== null) {
       await handle(line, null);
       continue;

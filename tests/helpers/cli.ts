@@ -1,6 +1,7 @@
 // Runs the CLI in-process with captured stdout/stderr and a pinned clock.
 import { runCli } from '../../src/cli/main.ts';
 import type { CliEnv } from '../../src/cli/command.ts';
+import pkg from '../../package.json' with { type: 'json' };
 
 export interface CliResult {
   code: number;
@@ -22,7 +23,8 @@ export async function runCliCaptured(argv: string[], opts: { cwd: string; now?: 
     },
     stderrIsTTY: false,
     now: () => fixed,
-    version: '0.0.0-test',
+    // The real version, so in-process runs write the same bytes as `bin/git-distill` child processes.
+    version: pkg.version,
     env: opts.env ?? {},
   };
   const code = await runCli(argv, env);

@@ -332,6 +332,7 @@ export const claudeCodeAdapter: Adapter<ClaudeCodeState> = {
   id: SOURCE_ID,
   description: 'Claude Code session transcripts (~/.claude/projects/<project>/<session>.jsonl, subagents/agent-<id>.jsonl)',
   container: 'jsonl',
+  stateful: true,
   detect,
   init(source_file: string): ClaudeCodeState {
     const fromPath = parseTranscriptPath(source_file);

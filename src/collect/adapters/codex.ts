@@ -402,6 +402,7 @@ export const codexAdapter: Adapter<CodexState> = {
   id: SOURCE_ID,
   description: 'OpenAI Codex CLI rollouts (~/.codex/sessions/YYYY/MM/DD/rollout-*.jsonl)',
   container: 'jsonl',
+  stateful: true,
   detect,
   init(): CodexState {
     return {

@@ -1,0 +1,153 @@
+// Wires the run pipeline to its edges: git (read-only plumbing for the source repo), the git store, the cache, source files.
+import { open } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { isAbsolute, join } from 'node:path';
+import type { DistillConfig } from '../../schemas/config.ts';
+import { DistillError, isDistillError } from '../errors.ts';
+import { createGit, type Git } from '../io/git.ts';
+import { inspectSource, makeCheckpoint } from '../io/checkpoint.ts';
+import { readLines } from '../io/jsonl.ts';
+import { expandSources } from '../io/fs.ts';
+import { createGitStore } from '../store/git-store.ts';
+import { buildIngestSetup, collectIo } from '../cli/wiring.ts';
+import { openDistillCache } from './cache.ts';
+import { DEFAULT_LINK_SLACK_SECONDS } from './link.ts';
+import type { DistillContext, SourceCommit, SourceFile } from './run.ts';
+
+export interface OpenedContext {
+  ctx: DistillContext;
+  git: Git;
+  repo_root: string;
+  close(): Promise<void>;
+}
+
+/** The top level of the work tree containing `cwd`; E_GIT_NOT_A_REPO outside one. */
+export async function findRepoRoot(git: Git): Promise<string> {
+  try {
+    return (await git.run(['rev-parse', '--show-toplevel'])).stdoutText.trim();
+  } catch (error) {
+    if (isDistillError(error) && error.code === 'E_GIT_NOT_A_REPO') {
+      throw new DistillError('E_GIT_NOT_A_REPO', `${git.cwd} is not inside a git repository`, {
+        hint: 'cd into a repository',
+        details: error.details,
+        cause: error,
+      });
+    }
+    throw error;
+  }
+}
+
+/** Parse `%H%x00%P%x00%ct%x00%s` output. */
+function parseShow(text: string): { oid: string; parents: string[]; committed_at: string; subject: string } {
+  const [oid = '', parents = '', ct = '0', subject = ''] = text.replace(/\n$/, '').split('\0');
+  return {
+    oid,
+    parents: parents.split(' ').filter((p) => p !== ''),
+    committed_at: new Date(Number(ct) * 1000).toISOString(),
+    subject,
+  };
+}
+
+export async function readCommitFacts(git: Git, repoRoot: string, oid: string, branch: string | null): Promise<SourceCommit> {
+  const show = async (rev: string) =>
+    parseShow((await git.run(['show', '-s', '--no-show-signature', '--no-color', '--format=%H%x00%P%x00%ct%x00%s', rev, '--'])).stdoutText);
+  const c = await show(oid);
+  const parent = c.parents[0] ?? null;
+  const parentFacts = parent === null ? null : await show(parent);
+  const diffArgs = parent === null ? ['diff-tree', '-r', '--root', '--no-renames', '--name-only', '-z', '--no-commit-id', oid] : ['diff-tree', '-r', '--no-renames', '--name-only', '-z', '--no-commit-id', parent, oid];
+  const changed = (await git.run(diffArgs)).stdoutText.split('\0').filter((p) => p !== '');
+  return {
+    oid: c.oid,
+    parents: c.parents,
+    committed_at: c.committed_at,
+    parent_committed_at: parentFacts?.committed_at ?? null,
+    changed_paths: changed.sort(),
+    repo_root: repoRoot,
+    branch,
+    subject: c.subject,
+  };
+}
+
+/** The configured, enabled sources expanded to files; a pattern that matches nothing yet is not an error. */
+export function listConfiguredSources(config: DistillConfig, repoRoot: string): SourceFile[] {
+  const out = new Map<string, SourceFile>();
+  for (const s of config.sources) {
+    if (!s.enabled) continue;
+    let files: Array<{ path: string; display_path: string }> = [];
+    try {
+      files = expandSources([s.path], repoRoot);
+    } catch (error) {
+      if (isDistillError(error) && error.code === 'E_INPUT_NOT_FOUND') continue;
+      throw error;
+    }
+    for (const f of files) if (!out.has(f.path)) out.set(f.path, { ...f, format: s.format === 'auto' ? null : s.format });
+  }
+  return [...out.values()].sort((a, b) => (a.path < b.path ? -1 : 1));
+}
+
+async function hashRange(path: string, start: number, end: number): Promise<{ sha256: string; bytes: number }> {
+  const hash = createHash('sha256');
+  const fh = await open(path, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(1 << 20);
+    let pos = start;
+    while (pos < end) {
+      const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, end - pos), pos);
+      if (bytesRead === 0) break;
+      hash.update(buf.subarray(0, bytesRead));
+      pos += bytesRead;
+    }
+    return { sha256: hash.digest('hex'), bytes: pos - start };
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Open everything a run needs for the repository containing `cwd`. */
+export async function openDistillContext(opts: {
+  cwd: string;
+  config: DistillConfig;
+  tool_version: string;
+  slack_seconds?: number;
+}): Promise<OpenedContext> {
+  const probe = createGit({ cwd: opts.cwd });
+  const repoRoot = await findRepoRoot(probe);
+  const git = createGit({ cwd: repoRoot });
+  const branchResult = await git.run(['symbolic-ref', '-q', '--short', 'HEAD'], { allowExit: [1] });
+  const branch = branchResult.exitCode === 0 ? branchResult.stdoutText.trim() : null;
+  const setup = buildIngestSetup();
+  const scoring = setup.scoring(opts.config);
+  const store = createGitStore({ git, ref: opts.config.ref, tool_version: opts.tool_version });
+  const cache = openDistillCache(repoRoot);
+  const io = collectIo();
+  const ctx: DistillContext = {
+    store,
+    cache,
+    config: opts.config,
+    adapters: setup.adapters,
+    redact: setup.redactor(opts.config),
+    rules: scoring.rules,
+    rules_sha256: scoring.rules_sha256,
+    scorer_version: scoring.scorer_version,
+    tool_version: opts.tool_version,
+    slack_seconds: opts.slack_seconds ?? DEFAULT_LINK_SLACK_SECONDS,
+    listSourceFiles: () => listConfiguredSources(opts.config, repoRoot),
+    readLines: (path, o) => readLines(isAbsolute(path) ? path : join(repoRoot, path), o),
+    parseJson: io.parseJson,
+    readJsonDocument: io.readJsonDocument,
+    inspectSource,
+    makeCheckpoint,
+    hashRange,
+    commitFacts: (oid) => readCommitFacts(git, repoRoot, oid, branch),
+    sleep: (ms) => new Promise((r) => setTimeout(r, ms + Math.floor(Math.random() * ms))),
+  };
+  return {
+    ctx,
+    git,
+    repo_root: repoRoot,
+    async close() {
+      await store.close();
+      cache.close();
+    },
+  };
+}
