@@ -67,6 +67,8 @@ export interface ExpandedSource {
 
 function walk(dir: string, out: string[]): void {
   for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    // Dotfiles and dot-directories (editor state, tool manifests) are never agent logs we were asked for.
+    if (entry.name.startsWith('.')) continue;
     if (entry.isDirectory()) {
       if (!SKIP_DIRS.has(entry.name)) walk(join(dir, entry.name), out);
     } else if (entry.isFile() && LOG_EXTENSIONS.test(entry.name)) {
