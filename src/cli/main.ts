@@ -6,6 +6,8 @@ import type { CliEnv, Command } from './command.ts';
 import { ingestCommand } from './commands/ingest.ts';
 import { demoCommand } from './commands/demo.ts';
 import { hooksCommand } from './commands/hooks.ts';
+import { hookCommand } from './commands/hook.ts';
+import { relinkCommand } from './commands/relink.ts';
 import { runCommand } from './commands/run.ts';
 import { backfillCommand } from './commands/backfill.ts';
 import { logCommand } from './commands/log.ts';
@@ -21,8 +23,10 @@ export const COMMANDS: readonly Command[] = [
   logCommand,
   showCommand,
   verifyCommand,
+  relinkCommand,
   ingestCommand,
   demoCommand,
+  hookCommand,
 ];
 
 function topHelp(): string {

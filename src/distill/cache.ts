@@ -68,6 +68,11 @@ export interface DistillCache {
   /** Apply a step's changes atomically (journal rows included). */
   applyStep(update: StepUpdate): void;
   deleteJournal(seqs: number[]): void;
+  /**
+   * Move runs and their evidence to a rewritten commit (amend, rebase, patch-id) and journal its folder,
+   * atomically: later records of those runs then follow them to the new oid.
+   */
+  applyCarry(update: { run_links: RunLink[]; seen: Array<{ evidence_id: string; oid: string }>; journal: Array<Omit<JournalEntry, 'seq'>> }): void;
   /** Rebuild run_links and seen from what the distill branch holds (after the cache was deleted). */
   restore(links: RunLink[], seen: Array<{ evidence_id: string; oid: string }>, covered: Map<string, number>): void;
   close(): void;
@@ -131,6 +136,10 @@ export function openDistillCache(repoRoot: string): DistillCache {
     setRunLink: db.query('INSERT OR IGNORE INTO run_links (run_id, oid, by, detail) VALUES (?, ?, ?, ?)'),
     seen: db.query<{ oid: string }, [string]>('SELECT oid FROM seen WHERE evidence_id = ?'),
     setSeen: db.query('INSERT OR IGNORE INTO seen (evidence_id, oid) VALUES (?, ?)'),
+    moveRunLink: db.query(
+      'INSERT INTO run_links (run_id, oid, by, detail) VALUES (?, ?, ?, ?) ON CONFLICT (run_id) DO UPDATE SET oid = excluded.oid, by = excluded.by, detail = excluded.detail',
+    ),
+    moveSeen: db.query('INSERT INTO seen (evidence_id, oid) VALUES (?, ?) ON CONFLICT (evidence_id) DO UPDATE SET oid = excluded.oid'),
     covered: db.query<{ end_offset: number }, [string]>('SELECT end_offset FROM covered WHERE source_file = ?'),
     setCovered: db.query('INSERT INTO covered (source_file, end_offset) VALUES (?, ?) ON CONFLICT (source_file) DO UPDATE SET end_offset = excluded.end_offset'),
     journal: db.query<{ seq: number; source_oid: string; subject: string; date: string; files: string }, []>(
@@ -180,6 +189,11 @@ export function openDistillCache(repoRoot: string): DistillCache {
       for (const s of u.seen) q.setSeen.run(s.evidence_id, s.oid);
       for (const j of u.journal) q.addJournal.run(j.source_oid, j.subject, j.date, encodeFiles(j.files));
     }) as (u: StepUpdate) => void,
+    applyCarry: db.transaction((u: { run_links: RunLink[]; seen: Array<{ evidence_id: string; oid: string }>; journal: Array<Omit<JournalEntry, 'seq'>> }) => {
+      for (const l of u.run_links) q.moveRunLink.run(l.run_id, l.oid, l.by, l.detail);
+      for (const x of u.seen) q.moveSeen.run(x.evidence_id, x.oid);
+      for (const j of u.journal) q.addJournal.run(j.source_oid, j.subject, j.date, encodeFiles(j.files));
+    }) as DistillCache['applyCarry'],
     deleteJournal: db.transaction((seqs: number[]) => {
       for (const s of seqs) q.deleteJournal.run(s);
     }) as (seqs: number[]) => void,

@@ -182,7 +182,7 @@ function mergeCounts(a: Record<string, number>, b: Record<string, number>): Reco
 }
 
 /** Write every journalled change to the distill branch, oldest first, then forget it. */
-async function drainJournal(ctx: DistillContext): Promise<string | null> {
+export async function drainJournal(ctx: DistillContext): Promise<string | null> {
   let head = await ctx.store.head();
   for (const entry of ctx.cache.journal()) {
     head = await writeWithRetry(
@@ -199,7 +199,7 @@ async function drainJournal(ctx: DistillContext): Promise<string | null> {
  * After the cache was deleted, learn from the branch which runs are linked where and which evidence it
  * holds, so a reread from offset 0 neither duplicates evidence nor relinks a run elsewhere.
  */
-async function restoreFromStore(ctx: DistillContext): Promise<void> {
+export async function restoreFromStore(ctx: DistillContext): Promise<void> {
   if (ctx.cache.getMeta(RESTORED_KEY) !== null) return;
   const links: RunLink[] = [];
   const seen: Array<{ evidence_id: string; oid: string }> = [];
@@ -226,13 +226,24 @@ async function restoreFromStore(ctx: DistillContext): Promise<void> {
   ctx.cache.setMeta(RESTORED_KEY, '1');
 }
 
-function sameFiles(a: ReadonlyMap<string, Uint8Array> | null, b: ReadonlyMap<string, Uint8Array>): boolean {
+export function sameFiles(a: ReadonlyMap<string, Uint8Array> | null, b: ReadonlyMap<string, Uint8Array>): boolean {
   if (a === null || a.size !== b.size) return false;
   for (const [p, bytes] of b) {
     const other = a.get(p);
     if (other === undefined || Buffer.compare(Buffer.from(other), Buffer.from(bytes)) !== 0) return false;
   }
   return true;
+}
+
+/** What every folder written under this context is stamped with. */
+export function folderSetup(ctx: DistillContext): FolderSetup {
+  return {
+    config_sha256: sha256Hex(canonicalJson(ctx.config)),
+    rules: ctx.rules,
+    rules_sha256: ctx.rules_sha256,
+    scorer_version: ctx.scorer_version,
+    tool_version: ctx.tool_version,
+  };
 }
 
 /**
@@ -247,13 +258,7 @@ export async function distillCommit(ctx: DistillContext, oid: string, opts: Dist
     await drainJournal(ctx);
     await restoreFromStore(ctx);
     const commit = await ctx.commitFacts(oid);
-    const setup: FolderSetup = {
-      config_sha256: sha256Hex(canonicalJson(ctx.config)),
-      rules: ctx.rules,
-      rules_sha256: ctx.rules_sha256,
-      scorer_version: ctx.scorer_version,
-      tool_version: ctx.tool_version,
-    };
+    const setup = folderSetup(ctx);
 
     // (a) new lines → evidence not seen before.
     const read = await readSources(ctx, commit.committed_at);
