@@ -82,13 +82,16 @@ export interface UserState {
   worktree_sha256: string;
 }
 
-async function hashWorktree(dir: string): Promise<string> {
+/** git-distill's own cache: the one path it writes inside a working tree (ignored by its own .gitignore). */
+export const CACHE_PREFIX = '.distill/cache';
+
+async function hashWorktree(dir: string, exclude: readonly string[]): Promise<string> {
   const lines: string[] = [];
   const visit = async (rel: string): Promise<void> => {
     const entries = await readdir(join(dir, rel), { withFileTypes: true });
     for (const e of entries.sort((a, b) => (a.name < b.name ? -1 : 1))) {
       const path = rel === '' ? e.name : `${rel}/${e.name}`;
-      if (path === '.git') continue;
+      if (path === '.git' || exclude.includes(path)) continue;
       const full = join(dir, path);
       const st = await lstat(full);
       if (st.isDirectory()) await visit(path);
@@ -101,7 +104,7 @@ async function hashWorktree(dir: string): Promise<string> {
 }
 
 /** Everything of the user's that git-distill must leave alone: status, stash, HEAD, refs, index bytes, working tree. */
-export async function snapshotUserState(dir: string, distillRef: string = DEFAULT_DISTILL_REF): Promise<UserState> {
+export async function snapshotUserState(dir: string, distillRef: string = DEFAULT_DISTILL_REF, exclude: readonly string[] = []): Promise<UserState> {
   const git = createGit({ cwd: dir });
   const status = await git.run(['status', '--porcelain=v1', '-z', '--untracked-files=all', '--ignored']);
   const stash = await git.run(['stash', 'list', '--format=%H %gs']);
@@ -123,11 +126,14 @@ export async function snapshotUserState(dir: string, distillRef: string = DEFAUL
     // No index yet (a repository without commits or staged files).
   }
   return {
-    status_porcelain: status.stdoutText,
+    status_porcelain: status.stdoutText
+      .split('\0')
+      .filter((entry) => !exclude.some((x) => entry.slice(3).startsWith(x)))
+      .join('\0'),
     stash_list: stash.stdoutText,
     head: `${symbolic.exitCode === 0 ? symbolic.stdoutText.trim() : 'detached'} ${headOid.exitCode === 0 ? headOid.stdoutText.trim() : 'unborn'}`,
     refs: keptRefs.join('\n'),
     index_sha256: index,
-    worktree_sha256: await hashWorktree(dir),
+    worktree_sha256: await hashWorktree(dir, exclude),
   };
 }
