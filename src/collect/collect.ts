@@ -139,14 +139,25 @@ interface LineContext {
   summary: SourceSummary;
 }
 
-async function quarantine(
-  ctx: LineContext,
-  at: { line: number; byte_offset: number; byte_length: number; pointer: string | null; line_sha256: string; head: string },
-  reason_code: QuarantineReasonCode,
-  reason: string,
-): Promise<void> {
+/**
+ * The raw bytes behind a value: its length, hash and first characters. The reader computes the hash and
+ * head lazily (getters), so they are read only when a line is quarantined — never on the hot path.
+ */
+interface RawRef {
+  readonly byte_length: number;
+  readonly line_sha256: string;
+  readonly head: string;
+}
+
+interface LineAt {
+  line: number;
+  byte_offset: number;
+  pointer: string | null;
+}
+
+async function quarantine(ctx: LineContext, at: LineAt, raw: RawRef, reason_code: QuarantineReasonCode, reason: string): Promise<void> {
   const counts = new Map<string, number>();
-  const excerpt = ctx.opts.redact(at.head.slice(0, EXCERPT_CHARS), counts);
+  const excerpt = ctx.opts.redact(raw.head.slice(0, EXCERPT_CHARS), counts);
   const entry: QuarantineEntry = {
     schema_version: QUARANTINE_SCHEMA_VERSION,
     source_file: ctx.source.display_path,
@@ -154,10 +165,10 @@ async function quarantine(
     line_offset: at.line,
     byte_offset: at.byte_offset,
     pointer: at.pointer,
-    byte_length: at.byte_length,
+    byte_length: raw.byte_length,
     reason_code,
     reason: ctx.opts.redact(reason, counts),
-    line_sha256: at.line_sha256,
+    line_sha256: raw.line_sha256,
     excerpt: excerpt.slice(0, 240),
     recorded_at: ctx.opts.recorded_at,
   };
@@ -173,12 +184,11 @@ async function mapValue(
   state: unknown,
   value: unknown,
   at: SourceLocation,
-  raw: { byte_length: number; line_sha256: string; head: string },
+  raw: RawRef,
 ): Promise<void> {
-  const qAt = { line: at.line, byte_offset: at.byte_offset, byte_length: raw.byte_length, pointer: at.pointer, line_sha256: raw.line_sha256, head: raw.head };
   const mapped = adapter.map(value, at, state);
   if (!mapped.ok) {
-    await quarantine(ctx, qAt, mapped.rejection.code, mapped.rejection.reason);
+    await quarantine(ctx, at, raw, mapped.rejection.code, mapped.rejection.reason);
     return;
   }
   const result = finalizeDraft(mapped.draft, at, {
@@ -190,7 +200,7 @@ async function mapValue(
   });
   for (const [rule, n] of result.redactions) increment(ctx.summary.redactions, rule, n);
   if (!result.ok) {
-    await quarantine(ctx, qAt, 'record_invalid', result.reason);
+    await quarantine(ctx, at, raw, 'record_invalid', result.reason);
     return;
   }
   for (const field of result.record.unmapped_fields) increment(ctx.summary.unmapped_fields, field);
@@ -221,23 +231,22 @@ async function collectJsonl(
       if (p.ok) adapter!.map(p.value, { source_file: source.display_path, line: line.line, byte_offset: line.byte_offset, pointer: null }, state);
       return;
     }
-    const raw = { byte_length: line.byte_length, line_sha256: line.line_sha256, head: line.head };
-    const qAt = { line: line.line, byte_offset: line.byte_offset, pointer: null, ...raw };
+    const qAt: LineAt = { line: line.line, byte_offset: line.byte_offset, pointer: null };
     if (line.blank) {
       summary.blank++;
       return;
     }
     if (line.error !== null) {
-      await quarantine(ctx, qAt, line.error.code, line.error.reason);
+      await quarantine(ctx, qAt, line, line.error.code, line.error.reason);
       return;
     }
     const p = parsed ?? io.parseJson(line.text ?? '', { maxDepth: opts.ingest.max_depth });
     if (!p.ok) {
-      await quarantine(ctx, qAt, p.code, p.reason);
+      await quarantine(ctx, qAt, line, p.code, p.reason);
       return;
     }
     const at: SourceLocation = { source_file: source.display_path, line: line.line, byte_offset: line.byte_offset, pointer: null };
-    await mapValue(ctx, adapter!, state, p.value, at, raw);
+    await mapValue(ctx, adapter!, state, p.value, at, line);
   };
 
   for await (const line of io.readLines(source.path, { maxLineBytes: opts.ingest.max_line_bytes })) {
@@ -286,14 +295,15 @@ async function collectJsonDocument(
 ): Promise<SourceSummary> {
   const ctx: LineContext = { source, opts, sink, summary };
   const doc = await io.readJsonDocument(source.path, { maxBytes: opts.ingest.max_json_bytes, maxDepth: opts.ingest.max_depth });
-  const whole = { line: 1, byte_offset: 0, byte_length: doc.bytes, pointer: '', line_sha256: doc.sha256, head: '' };
+  const whole: LineAt = { line: 1, byte_offset: 0, pointer: '' };
+  const wholeRaw: RawRef = { byte_length: doc.bytes, line_sha256: doc.sha256, head: '' };
   if (!doc.ok) {
     if (forced === null) {
       summary.skipped = doc.reason;
       return summary;
     }
     summary.lines = 1;
-    await quarantine(ctx, whole, doc.code, doc.reason);
+    await quarantine(ctx, whole, wholeRaw, doc.code, doc.reason);
     return summary;
   }
   const adapter = forced ?? detectAdapter(opts.adapters, source.path, doc.value, 'json');
@@ -308,7 +318,7 @@ async function collectJsonDocument(
   const split = adapter.split(doc.value);
   if (!split.ok) {
     summary.lines = 1;
-    await quarantine(ctx, whole, 'wrong_type', split.reason);
+    await quarantine(ctx, whole, wholeRaw, 'wrong_type', split.reason);
     return summary;
   }
   const state = adapter.init(source.display_path);
@@ -317,8 +327,16 @@ async function collectJsonDocument(
     index++;
     summary.lines++;
     const at: SourceLocation = { source_file: source.display_path, line: index, byte_offset: 0, pointer: item.pointer };
-    const itemHash = sha256Hex(item.pointer + '\u0000' + doc.sha256);
-    await mapValue(ctx, adapter, state, item.value, at, { byte_length: 0, line_sha256: itemHash, head: '' });
+    const value = item.value;
+    await mapValue(ctx, adapter, state, value, at, {
+      byte_length: 0,
+      get line_sha256() {
+        return sha256Hex(item.pointer + '\u0000' + doc.sha256);
+      },
+      get head() {
+        return (JSON.stringify(value) ?? '').slice(0, EXCERPT_CHARS);
+      },
+    });
   }
   return summary;
 }

@@ -83,6 +83,18 @@ function applyTarget(draft: EvidenceDraft, target: DraftTarget, value: FieldValu
   }
 }
 
+// Object.entries of a table's fields, made once per table instead of twice per line (it was a fifth of mapping).
+const FIELD_ENTRIES = new WeakMap<StreamSpec, ReadonlyArray<readonly [string, FieldSpec]>>();
+
+function fieldEntries(spec: StreamSpec): ReadonlyArray<readonly [string, FieldSpec]> {
+  let entries = FIELD_ENTRIES.get(spec);
+  if (entries === undefined) {
+    entries = Object.entries(spec.fields);
+    FIELD_ENTRIES.set(spec, entries);
+  }
+  return entries;
+}
+
 /** Map one parsed JSONL value through a stream's table. Pure. */
 export function mapStreamLine(spec: StreamSpec, value: unknown): MapResult {
   const stream = spec.stream;
@@ -90,8 +102,9 @@ export function mapStreamLine(spec: StreamSpec, value: unknown): MapResult {
   const versionProblem = checkSchemaVersion(spec, value);
   if (versionProblem !== null) return versionProblem;
 
+  const entries = fieldEntries(spec);
   const values = new Map<string, FieldValue>();
-  for (const [name, fieldSpec] of Object.entries(spec.fields)) {
+  for (const [name, fieldSpec] of entries) {
     const raw = Object.hasOwn(value, name) ? value[name] : undefined;
     if (isAbsent(raw, fieldSpec)) {
       if (fieldSpec.required === null) continue;
@@ -113,7 +126,7 @@ export function mapStreamLine(spec: StreamSpec, value: unknown): MapResult {
     task_type: spec.task_type(f),
     model_role: spec.model_role,
   });
-  for (const [name, fieldSpec] of Object.entries(spec.fields)) {
+  for (const [name, fieldSpec] of entries) {
     const v = values.get(name);
     if (fieldSpec.to !== null && v !== undefined) applyTarget(draft, fieldSpec.to, v);
   }
