@@ -161,10 +161,10 @@ function pushTokenSpans(text: string, start: number, end: number, spans: Redacti
   }
   if (end - start < ENTROPY_MIN_LENGTH || !isHighEntropyToken(text, start, end)) {
     // A path whose whole fails may still hold one random segment.
-    if (end - start >= ENTROPY_MIN_LENGTH * 2 && text.indexOf('/', start) !== -1 && text.indexOf('/', start) < end) pushSegments(text, start, end, spans);
+    if (end - start >= ENTROPY_MIN_LENGTH * 2 && hasSlash(text, start, end)) pushSegments(text, start, end, spans);
     return;
   }
-  if (text.indexOf('/', start) === -1 || text.indexOf('/', start) >= end || !looksLikePath(text, start, end)) {
+  if (!hasSlash(text, start, end) || !looksLikePath(text, start, end)) {
     // A random blob with slashes (base64) is redacted whole.
     spans.push({ start, end });
     return;
@@ -174,6 +174,12 @@ function pushTokenSpans(text: string, start: number, end: number, spans: Redacti
 
 // Inside a path, a segment must be key-length to count: short ones are hashes of venvs, builds and caches.
 const PATH_SEGMENT_MIN_LENGTH = 32;
+
+// Not text.indexOf('/', start): with no slash ahead it would read to the end of the text for every token.
+function hasSlash(text: string, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) if (text.charCodeAt(i) === 47) return true;
+  return false;
+}
 
 function pushSegments(text: string, start: number, end: number, spans: RedactionSpan[]): void {
   let segStart = start;

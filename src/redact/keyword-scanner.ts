@@ -7,14 +7,20 @@
  */
 export class KeywordScanner {
   readonly keywords: readonly string[];
+  // bigram (folded c0 * 128 + folded c1) → 1 + index into buckets, 0 when no keyword starts so
   private readonly table = new Int32Array(128 * 128);
   private readonly buckets: number[][] = [];
+  // Characters that can start a keyword (both cases): most characters are rejected on this alone.
+  private readonly first = new Uint8Array(128);
 
   constructor(keywords: readonly string[]) {
     this.keywords = [...new Set(keywords.map((k) => k.toLowerCase()))];
     this.keywords.forEach((k, index) => {
       if (k.length < 2 || !/^[\x00-\x7f]+$/.test(k)) throw new Error(`keyword must be ASCII and at least 2 characters: ${k}`);
-      const slot = fold(k.charCodeAt(0)) * 128 + fold(k.charCodeAt(1));
+      const c0 = k.charCodeAt(0);
+      this.first[c0] = 1;
+      this.first[c0 >= 97 && c0 <= 122 ? c0 - 32 : c0] = 1;
+      const slot = c0 * 128 + k.charCodeAt(1);
       let b = this.table[slot]!;
       if (b === 0) {
         this.buckets.push([]);
@@ -26,23 +32,32 @@ export class KeywordScanner {
   }
 
   /**
-   * Calls `onHit(keywordIndex, position)` for every occurrence, left to right; stops early when it
-   * returns true.
+   * Occurrences in text[from, to) as a flat list [keyword, position, keyword, position, ...], left to
+   * right; with `stopWhen`, scanning stops once it returns true for the hits so far. No default
+   * parameters: with them JavaScriptCore's optimised loop ran four times slower.
    */
-  scan(text: string, onHit: (keyword: number, position: number) => boolean | void): void {
-    const n = text.length - 1;
+  scan(text: string, from: number, to: number, stopWhen: ((keyword: number) => boolean) | null): number[] {
+    const hits: number[] = [];
+    const first = this.first;
     const table = this.table;
-    let c1 = n >= 0 ? text.charCodeAt(0) : 0;
-    for (let i = 0; i < n; i++) {
-      const c0 = c1;
-      c1 = text.charCodeAt(i + 1);
-      if (c0 >= 128 || c1 >= 128) continue;
+    const last = to - 1;
+    for (let i = from; i < last; i++) {
+      const c0 = text.charCodeAt(i);
+      if (c0 >= 128 || first[c0] === 0) continue;
+      const c1 = text.charCodeAt(i + 1);
+      if (c1 >= 128) continue;
       const b = table[fold(c0) * 128 + fold(c1)]!;
       if (b === 0) continue;
-      for (const k of this.buckets[b - 1]!) {
-        if (matchesAt(text, i, this.keywords[k]!) && onHit(k, i) === true) return;
+      const bucket = this.buckets[b - 1]!;
+      for (let j = 0; j < bucket.length; j++) {
+        const k = bucket[j]!;
+        if (matchesAt(text, i, this.keywords[k]!)) {
+          hits.push(k, i);
+          if (stopWhen !== null && stopWhen(k)) return hits;
+        }
       }
     }
+    return hits;
   }
 }
 

@@ -1,7 +1,7 @@
 // Pure redaction: texts and JSON values in, placeholders `[REDACTED:<rule-id>]` and per-rule counts out.
 import { isIdentifierKeyName, isSecretKeyName } from './key-names.ts';
 import { KeywordScanner } from './keyword-scanner.ts';
-import { DEFAULT_REDACTION_RULES, type RedactionRule, type RedactionSpan } from './rules.ts';
+import { DEFAULT_REDACTION_RULES, TOKEN_RUN_MIN, type RedactionRule, type RedactionSpan } from './rules.ts';
 
 /** Occurrences redacted, by rule id. Never holds the secrets themselves. */
 export type RedactionCounts = Record<string, number>;
@@ -34,53 +34,102 @@ export function isRedactionPlaceholder(s: string): boolean {
 }
 
 interface RulePlan {
-  /** One pass finds which keywords occur; null when no rule has keywords. */
-  scanner: KeywordScanner | null;
-  /** Per scanner keyword, the rules it switches on (with those of every keyword inside it). */
-  rulesByKeyword: number[][];
-  keywordRuleCount: number;
+  /** Keywords of 'text' rules, searched in the whole text; null when there are none. */
+  textScanner: KeywordScanner | null;
+  /** Keywords of 'token' rules, searched only inside long token runs. */
+  tokenScanner: KeywordScanner | null;
+  /** Per keyword of each scanner, the rules it switches on (with those of every keyword inside it). */
+  textRules: number[][];
+  tokenRules: number[][];
+  textRuleCount: number;
   alwaysOn: number[];
 }
 
 const plans = new WeakMap<readonly RedactionRule[], RulePlan>();
 
-function planFor(rules: readonly RedactionRule[]): RulePlan {
-  const cached = plans.get(rules);
-  if (cached !== undefined) return cached;
-  const alwaysOn: number[] = [];
-  const all = new Set<string>();
-  rules.forEach((rule, index) => {
-    if (rule.keywords.length === 0) alwaysOn.push(index);
-    for (const k of rule.keywords) all.add(k.toLowerCase());
-  });
-  const scanner = all.size > 0 ? new KeywordScanner([...all].sort()) : null;
-  const rulesByKeyword = (scanner?.keywords ?? []).map((hit) => {
+function scannerFor(rules: readonly RedactionRule[], prefilter: 'text' | 'token'): { scanner: KeywordScanner | null; byKeyword: number[][] } {
+  const keywords = new Set<string>();
+  for (const rule of rules) if (rule.prefilter === prefilter) for (const k of rule.keywords) keywords.add(k.toLowerCase());
+  if (keywords.size === 0) return { scanner: null, byKeyword: [] };
+  const scanner = new KeywordScanner([...keywords].sort());
+  const byKeyword = scanner.keywords.map((hit) => {
     const list: number[] = [];
     rules.forEach((rule, index) => {
-      // A hit on `password` also stands for `pass`: the scanner reports each position once.
-      if (rule.keywords.some((k) => hit.includes(k.toLowerCase()))) list.push(index);
+      // A hit on `password` also stands for `pass`: a longer keyword hides the shorter one inside it.
+      if (rule.prefilter === prefilter && rule.keywords.some((k) => hit.includes(k.toLowerCase()))) list.push(index);
     });
     return list;
   });
-  const plan: RulePlan = { scanner, rulesByKeyword, keywordRuleCount: rules.length - alwaysOn.length, alwaysOn };
+  return { scanner, byKeyword };
+}
+
+function planFor(rules: readonly RedactionRule[]): RulePlan {
+  const cached = plans.get(rules);
+  if (cached !== undefined) return cached;
+  const text = scannerFor(rules, 'text');
+  const token = scannerFor(rules, 'token');
+  const plan: RulePlan = {
+    textScanner: text.scanner,
+    tokenScanner: token.scanner,
+    textRules: text.byKeyword,
+    tokenRules: token.byKeyword,
+    textRuleCount: rules.filter((r) => r.prefilter === 'text' && r.keywords.length > 0).length,
+    alwaysOn: rules.flatMap((r, i) => (r.keywords.length === 0 ? [i] : [])),
+  };
   plans.set(rules, plan);
   return plan;
 }
 
+// [A-Za-z0-9_+/=.-]: the characters a prefixed key is made of.
+const RUN_CHAR = new Uint8Array(128);
+for (const ch of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_+/=.-') RUN_CHAR[ch.charCodeAt(0)] = 1;
+
+function isRunChar(c: number): boolean {
+  return c < 128 && RUN_CHAR[c] === 1;
+}
+
+/**
+ * Which rules can match: 'text' keywords anywhere, 'token' keywords only inside runs of at least
+ * TOKEN_RUN_MIN run characters, found by probing every TOKEN_RUN_MIN-th character, so ordinary prose
+ * is mostly skipped.
+ */
 function activeRules(text: string, rules: readonly RedactionRule[], plan: RulePlan): boolean[] {
   const active = new Array<boolean>(rules.length).fill(false);
   for (const i of plan.alwaysOn) active[i] = true;
-  if (plan.scanner === null) return active;
-  let activated = 0;
-  plan.scanner.scan(text, (keyword) => {
-    for (const i of plan.rulesByKeyword[keyword]!) {
-      if (!active[i]) {
-        active[i] = true;
-        activated++;
+  if (plan.textScanner !== null) {
+    let activated = 0;
+    const mark = (keyword: number): boolean => {
+      for (const i of plan.textRules[keyword]!) {
+        if (!active[i]) {
+          active[i] = true;
+          activated++;
+        }
       }
+      return activated === plan.textRuleCount;
+    };
+    plan.textScanner.scan(text, 0, text.length, mark);
+  }
+  const tokenScanner = plan.tokenScanner;
+  if (tokenScanner === null) return active;
+  const n = text.length;
+  const k = TOKEN_RUN_MIN;
+  let i = 0;
+  while (i + k <= n) {
+    const probe = i + k - 1;
+    if (!isRunChar(text.charCodeAt(probe))) {
+      i = probe + 1;
+      continue;
     }
-    return activated === plan.keywordRuleCount;
-  });
+    let start = probe;
+    while (start > i && isRunChar(text.charCodeAt(start - 1))) start--;
+    let end = probe + 1;
+    while (end < n && isRunChar(text.charCodeAt(end))) end++;
+    if (end - start >= k) {
+      const hits = tokenScanner.scan(text, start, end, null);
+      for (let h = 0; h < hits.length; h += 2) for (const r of plan.tokenRules[hits[h]!]!) active[r] = true;
+    }
+    i = end;
+  }
   return active;
 }
 
@@ -92,7 +141,7 @@ interface Claim extends RedactionSpan {
  * Merge a rule's spans into the accepted claims (sorted, disjoint), dropping any span that overlaps
  * a claim of an earlier rule. Linear in the two lists.
  */
-function mergeClaims(claims: Claim[], spans: readonly RedactionSpan[], rule: number, text: string): Claim[] {
+function mergeClaims(claims: Claim[], spans: readonly RedactionSpan[], rule: number, placeholders: readonly number[]): Claim[] {
   if (spans.length === 0) return claims;
   const out: Claim[] = [];
   let c = 0;
@@ -100,8 +149,7 @@ function mergeClaims(claims: Claim[], spans: readonly RedactionSpan[], rule: num
   for (const span of spans) {
     if (span.end <= span.start || span.start < lastEnd) continue;
     // Already-redacted text is never redacted again: that is what makes redaction idempotent.
-    const inner = text.indexOf(PLACEHOLDER_PREFIX, span.start);
-    if (inner !== -1 && inner < span.end) continue;
+    if (placeholders.length > 0 && containsPosition(placeholders, span)) continue;
     while (c < claims.length && claims[c]!.end <= span.start) out.push(claims[c++]!);
     const next = claims[c];
     if (next !== undefined && next.start < span.end) continue;
@@ -110,6 +158,24 @@ function mergeClaims(claims: Claim[], spans: readonly RedactionSpan[], rule: num
   }
   while (c < claims.length) out.push(claims[c++]!);
   return out;
+}
+
+// Positions of existing placeholders, found once per text (searching per span would be quadratic).
+function placeholderPositions(text: string): number[] {
+  const out: number[] = [];
+  for (let i = text.indexOf(PLACEHOLDER_PREFIX); i !== -1; i = text.indexOf(PLACEHOLDER_PREFIX, i + 1)) out.push(i);
+  return out;
+}
+
+function containsPosition(sorted: readonly number[], span: RedactionSpan): boolean {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (sorted[mid]! < span.start) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < sorted.length && sorted[lo]! < span.end;
 }
 
 function sortedCounts(counts: Map<string, number>): RedactionCounts {
@@ -121,13 +187,14 @@ function sortedCounts(counts: Map<string, number>): RedactionCounts {
 // Shorter than any secret a rule can find (`pass=abcd` is 9).
 const MIN_CANDIDATE_LENGTH = 8;
 
-function redactTextInto(text: string, rules: readonly RedactionRule[], counts: Map<string, number>): string {
+function redactOnce(text: string, rules: readonly RedactionRule[], counts: Map<string, number>): string {
   if (text.length < MIN_CANDIDATE_LENGTH) return text;
   const plan = planFor(rules);
   const active = activeRules(text, rules, plan);
+  const placeholders = placeholderPositions(text);
   let claims: Claim[] = [];
   for (let i = 0; i < rules.length; i++) {
-    if (active[i]) claims = mergeClaims(claims, rules[i]!.find(text), i, text);
+    if (active[i]) claims = mergeClaims(claims, rules[i]!.find(text), i, placeholders);
   }
   if (claims.length === 0) return text;
   const parts: string[] = [];
@@ -140,6 +207,20 @@ function redactTextInto(text: string, rules: readonly RedactionRule[], counts: M
   }
   parts.push(text.slice(pos));
   return parts.join('');
+}
+
+// A span that lost to an overlapping claim can leave a secret-looking remainder (the tail of an
+// over-long token); passes repeat until nothing changes, so redacting the output again is a no-op.
+const MAX_PASSES = 8;
+
+function redactTextInto(text: string, rules: readonly RedactionRule[], counts: Map<string, number>): string {
+  let current = text;
+  for (let pass = 0; pass < MAX_PASSES; pass++) {
+    const next = redactOnce(current, rules, counts);
+    if (next === current) break;
+    current = next;
+  }
+  return current;
 }
 
 /**

@@ -1,6 +1,5 @@
 // The redaction rule set: known credential shapes, secrets named by their context, and an entropy catch-all.
 import { findHighEntropyTokens } from './entropy.ts';
-import { KeywordScanner } from './keyword-scanner.ts';
 import { isSecretKeyName, splitKeyWords } from './key-names.ts';
 
 /** A half-open range [start, end) of a text to replace with the rule's placeholder. */
@@ -8,6 +7,9 @@ export interface RedactionSpan {
   start: number;
   end: number;
 }
+
+/** The shortest run a 'token' prefilter looks in: every prefixed key is at least this long. */
+export const TOKEN_RUN_MIN = 16;
 
 /**
  * shape: a credential format (a prefix, a fixed length); context: a value made secret by what names it
@@ -26,6 +28,12 @@ export interface RedactionRule {
    * compared ignoring case). Empty: the rule always runs.
    */
   readonly keywords: readonly string[];
+  /**
+   * Where the keywords are looked for. 'token': only inside runs of at least TOKEN_RUN_MIN characters
+   * of [A-Za-z0-9_+/=.-], for rules whose whole match is such a run containing the keyword (prefixed
+   * keys); this lets the prefilter skip ordinary prose. 'text': anywhere.
+   */
+  readonly prefilter: 'text' | 'token';
   /** Spans to redact, ascending and non-overlapping. Pure and linear in the text's length. */
   readonly find: (text: string) => RedactionSpan[];
 }
@@ -45,6 +53,7 @@ function regexRule(spec: {
   description: string;
   kind: RedactionRuleKind;
   keywords: readonly string[];
+  prefilter: 'text' | 'token';
   pattern: RegExp;
   group?: boolean;
   accept?: (value: string) => boolean;
@@ -58,6 +67,7 @@ function regexRule(spec: {
     description: spec.description,
     kind: spec.kind,
     keywords: spec.keywords,
+    prefilter: spec.prefilter,
     find(text) {
       re.lastIndex = 0;
       const spans: RedactionSpan[] = [];
@@ -201,7 +211,8 @@ interface Assignment {
   code: boolean;
 }
 
-const ASSIGNMENT_ANCHORS = new KeywordScanner(['pass', 'secret', 'token', 'key', 'credential', 'cookie', 'auth', 'pwd']);
+// A key that might name a secret contains one of these; the full test is isSecretKeyName.
+const SECRET_WORD = /pass|secret|token|key|credential|cookie|auth|pwd/i;
 const MAX_KEY = 64;
 const MAX_VALUE = 1024;
 
@@ -214,40 +225,76 @@ function isUnquotedValueEnd(c: number): boolean {
   return c <= 32 || c === 34 || c === 39 || c === 96 || c === 92 || c === 44 || c === 59 || c === 40 || c === 41 || c === 91 || c === 93 || c === 125 || c === 60 || c === 62 || c === 38;
 }
 
+function isKeyCloser(c: number): boolean {
+  // space, tab, and the closing quote of a quoted key (raw JSON escapes included): " ' ` \
+  return c === 32 || c === 9 || c === 34 || c === 39 || c === 96 || c === 92;
+}
+
+// The last three letters of every key isSecretKeyName accepts (password → ord, token → ken, apiKey → key,
+// ...): checked without allocating, so the many ordinary `key: value` pairs of a JSON line cost little.
+const SECRET_KEY_ENDINGS = new Set(['ord', 'rds', 'swd', 'ase', 'ass', 'ret', 'ets', 'ken', 'ial', 'als', 'kie', 'key', 'eys']);
+
+function foldedEnding(text: string, end: number): string {
+  return String.fromCharCode(text.charCodeAt(end - 3) | 32, text.charCodeAt(end - 2) | 32, text.charCodeAt(end - 1) | 32);
+}
+
 // Several rules read the same assignments; remember the last text's so it is scanned once per text.
 let memoText: string | null = null;
 let memoAssignments: Assignment[] = [];
 
 /**
  * Every `key = value`, `key: value`, `"key": "value"`, `key := value`, `--key value` whose key contains
- * one of the anchor words. Anchored on the words and hand-parsed, every scan bounded, so linear.
+ * a secret-ish word. Anchored on the separators (found with native indexOf, far cheaper than looking
+ * for key words in every character) and hand-parsed, every scan bounded, so linear.
  */
 function scanAssignments(text: string): Assignment[] {
   if (text === memoText) return memoAssignments;
   const out: Assignment[] = [];
   let resumeAt = 0;
-  ASSIGNMENT_ANCHORS.scan(text, (_keyword, pos) => {
-    if (pos < resumeAt) return;
-    let keyStart = pos;
-    while (keyStart > resumeAt && pos - keyStart < MAX_KEY && isKeyChar(text.charCodeAt(keyStart - 1))) keyStart--;
-    let keyEnd = pos + 1;
-    while (keyEnd < text.length && keyEnd - keyStart <= MAX_KEY && isKeyChar(text.charCodeAt(keyEnd))) keyEnd++;
-    if (keyEnd - keyStart > MAX_KEY || pos - keyStart >= MAX_KEY) {
-      // Not a key: skip the rest of this run so a long run costs one pass.
-      while (keyEnd < text.length && isKeyChar(text.charCodeAt(keyEnd))) keyEnd++;
-      resumeAt = keyEnd;
-      return;
-    }
-    resumeAt = keyEnd;
+  const tryKeyAt = (keyStart: number, keyEnd: number): void => {
     // `\npassword` in a raw JSON line: the n belongs to the escape.
     if (keyStart > 0 && text.charCodeAt(keyStart - 1) === 92) keyStart++;
+    if (keyEnd - keyStart < 3 || !SECRET_KEY_ENDINGS.has(foldedEnding(text, keyEnd))) return;
     const key = text.slice(keyStart, keyEnd);
+    if (!SECRET_WORD.test(key)) return;
     let b = keyStart - 1;
     while (b >= 0 && b > keyStart - 8 && (text[b] === ' ' || text[b] === '\t')) b--;
     const parsed = parseAssignedValue(text, keyEnd, key, b >= 0 ? text[b]! : '');
     if (parsed.assignment !== null) out.push(parsed.assignment);
     resumeAt = Math.max(resumeAt, parsed.scannedTo);
-  });
+  };
+  let eq = text.indexOf('=');
+  let colon = text.indexOf(':');
+  let dash = text.indexOf('--');
+  while (eq !== -1 || colon !== -1 || dash !== -1) {
+    let sep: number;
+    let flag = false;
+    if (dash !== -1 && (eq === -1 || dash < eq) && (colon === -1 || dash < colon)) {
+      sep = dash;
+      flag = true;
+      dash = text.indexOf('--', dash + 2);
+    } else if (eq !== -1 && (colon === -1 || eq < colon)) {
+      sep = eq;
+      eq = text.indexOf('=', eq + 1);
+    } else {
+      sep = colon;
+      colon = text.indexOf(':', colon + 1);
+    }
+    if (sep < resumeAt) continue;
+    if (flag) {
+      // `--password value`: the key is the flag, the separator a space (parseAssignedValue checks).
+      let keyEnd = sep + 2;
+      while (keyEnd < text.length && keyEnd - sep <= MAX_KEY && isKeyChar(text.charCodeAt(keyEnd))) keyEnd++;
+      if (keyEnd - sep <= MAX_KEY && text[keyEnd] === ' ') tryKeyAt(sep, keyEnd);
+      continue;
+    }
+    let keyEnd = sep;
+    while (keyEnd > resumeAt && sep - keyEnd < 12 && isKeyCloser(text.charCodeAt(keyEnd - 1))) keyEnd--;
+    let keyStart = keyEnd;
+    while (keyStart > resumeAt && keyEnd - keyStart <= MAX_KEY && isKeyChar(text.charCodeAt(keyStart - 1))) keyStart--;
+    if (keyEnd - keyStart > MAX_KEY) continue;
+    tryKeyAt(keyStart, keyEnd);
+  }
   memoText = text;
   memoAssignments = out;
   return out;
@@ -306,6 +353,7 @@ function parseAssignedValue(text: string, from: number, key: string, before: str
   return { assignment: { key, before, separator, valueStart, valueEnd: k, quoted: false, code: text[k] === '(' || text[k] === '[' }, scannedTo: k };
 }
 
+// No keywords: the shared separator scan is its own prefilter, cheaper than a keyword pass.
 function assignmentRule(spec: {
   id: string;
   description: string;
@@ -317,6 +365,7 @@ function assignmentRule(spec: {
     description: spec.description,
     kind: 'context',
     keywords: spec.keywords,
+    prefilter: 'text',
     find(text) {
       const spans: RedactionSpan[] = [];
       for (const a of scanAssignments(text)) {
@@ -361,6 +410,7 @@ export const DEFAULT_REDACTION_RULES: readonly RedactionRule[] = [
     description: 'The private_key of a Google Cloud service-account JSON key file',
     kind: 'shape',
     keywords: ['private_key'],
+    prefilter: 'text',
     find: (text) => findPrivateKeyBlocks(text, true),
   },
   {
@@ -368,6 +418,7 @@ export const DEFAULT_REDACTION_RULES: readonly RedactionRule[] = [
     description: 'PEM or PGP private key block, BEGIN through END, across lines',
     kind: 'shape',
     keywords: ['private key'],
+    prefilter: 'text',
     find: (text) => findPrivateKeyBlocks(text, false),
   },
   {
@@ -375,6 +426,7 @@ export const DEFAULT_REDACTION_RULES: readonly RedactionRule[] = [
     description: 'JSON Web Token: base64url header (eyJ...), payload and signature',
     kind: 'shape',
     keywords: ['eyJ'],
+    prefilter: 'token',
     find: findJwts,
   },
   regexRule({
@@ -382,12 +434,13 @@ export const DEFAULT_REDACTION_RULES: readonly RedactionRule[] = [
     description: 'AWS access key id (AKIA/ASIA/ABIA/ACCA/A3T...)',
     kind: 'shape',
     keywords: ['akia', 'asia', 'abia', 'acca', 'a3t'],
+    prefilter: 'token',
     pattern: /(?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16}(?![A-Za-z0-9])/,
   }),
   assignmentRule({
     id: 'aws-secret-access-key',
     description: 'AWS secret access key (40 base64 characters) assigned to an aws_secret_access_key-like name',
-    keywords: ['secret'],
+    keywords: [],
     accept: (a, value) => AWS_SECRET_KEY_NAME.test(a.key) && /^[A-Za-z0-9/+]{40}$/.test(value),
   }),
   regexRule({
@@ -395,6 +448,7 @@ export const DEFAULT_REDACTION_RULES: readonly RedactionRule[] = [
     description: 'Google Cloud / Google AI (Gemini) API key (AIza...)',
     kind: 'shape',
     keywords: ['aiza'],
+    prefilter: 'token',
     pattern: /AIza[0-9A-Za-z_-]{35}(?![0-9A-Za-z_-])/,
   }),
   regexRule({
@@ -402,6 +456,7 @@ export const DEFAULT_REDACTION_RULES: readonly RedactionRule[] = [
     description: 'Azure storage account key in a connection string (AccountKey=...)',
     kind: 'context',
     keywords: ['accountkey'],
+    prefilter: 'token',
     pattern: /(?:AccountKey|accountkey|ACCOUNTKEY)[ \t]{0,3}=[ \t]{0,3}([A-Za-z0-9+/]{80,100}={0,2})/,
     group: true,
   }),
@@ -410,6 +465,7 @@ export const DEFAULT_REDACTION_RULES: readonly RedactionRule[] = [
     description: 'Azure Service Bus / Event Hubs / IoT SharedAccessKey in a connection string',
     kind: 'context',
     keywords: ['sharedaccesskey'],
+    prefilter: 'token',
     pattern: /(?:SharedAccessKey|sharedaccesskey|SHAREDACCESSKEY)[ \t]{0,3}=[ \t]{0,3}([A-Za-z0-9+/]{40,100}={0,2})/,
     group: true,
   }),
@@ -418,6 +474,7 @@ export const DEFAULT_REDACTION_RULES: readonly RedactionRule[] = [
     description: 'Azure shared access signature (sig= of a SAS URL or token)',
     kind: 'context',
     keywords: ['sig='],
+    prefilter: 'token',
     pattern: /[?&;]sig=((?:[A-Za-z0-9+/]|%2[BbFf]){30,200}(?:=|%3[Dd]){0,2})/,
     group: true,
   }),
@@ -426,6 +483,7 @@ export const DEFAULT_REDACTION_RULES: readonly RedactionRule[] = [
     description: 'GitHub personal access token, classic (ghp_)',
     kind: 'shape',
     keywords: ['ghp_'],
+    prefilter: 'token',
     pattern: /ghp_[A-Za-z0-9]{36,255}/,
   }),
   regexRule({
@@ -433,6 +491,7 @@ export const DEFAULT_REDACTION_RULES: readonly RedactionRule[] = [
     description: 'GitHub OAuth access token (gho_)',
     kind: 'shape',
     keywords: ['gho_'],
+    prefilter: 'token',
     pattern: /gho_[A-Za-z0-9]{36,255}/,
   }),
   regexRule({
@@ -440,6 +499,7 @@ export const DEFAULT_REDACTION_RULES: readonly RedactionRule[] = [
     description: 'GitHub App user-to-server or server-to-server token (ghu_, ghs_)',
     kind: 'shape',
     keywords: ['ghu_', 'ghs_'],
+    prefilter: 'token',
     pattern: /gh[us]_[A-Za-z0-9]{36,255}/,
   }),
   regexRule({
@@ -447,6 +507,7 @@ export const DEFAULT_REDACTION_RULES: readonly RedactionRule[] = [
     description: 'GitHub refresh token (ghr_)',
     kind: 'shape',
     keywords: ['ghr_'],
+    prefilter: 'token',
     pattern: /ghr_[A-Za-z0-9]{36,255}/,
   }),
   regexRule({
@@ -454,6 +515,7 @@ export const DEFAULT_REDACTION_RULES: readonly RedactionRule[] = [
     description: 'GitHub fine-grained personal access token (github_pat_)',
     kind: 'shape',
     keywords: ['github_pat_'],
+    prefilter: 'token',
     pattern: /github_pat_[A-Za-z0-9_]{60,255}/,
   }),
   regexRule({
@@ -461,12 +523,13 @@ export const DEFAULT_REDACTION_RULES: readonly RedactionRule[] = [
     description: 'GitLab personal, deploy, runner, trigger or OAuth token (glpat-, gldt-, glrt-, glptt-, ...)',
     kind: 'shape',
     keywords: ['glpat-', 'gldt-', 'glrt-', 'glptt-', 'glcbt-', 'glimt-', 'glft-', 'glsoat-', 'gloas-', 'glagent-'],
+    prefilter: 'token',
     pattern: /gl(?:pat|dt|rt|ptt|cbt|imt|ft|soat|oas|agent)-[A-Za-z0-9_.-]{20,255}/,
   }),
   assignmentRule({
     id: 'forge-token',
     description: 'Gitea, Forgejo, Gogs, Codeberg, Bitbucket or SourceHut token assigned to a name that says so',
-    keywords: ['gitea', 'forgejo', 'gogs', 'codeberg', 'bitbucket', 'gitee', 'srht', 'sourcehut'],
+    keywords: [],
     accept: (a, value) =>
       FORGE_NAME.test(a.key) && FORGE_LAST_WORD.has(splitKeyWords(a.key).at(-1) ?? '') && value.length >= 16 && !a.code && isLiteralCredential(value),
   }),
@@ -475,6 +538,7 @@ export const DEFAULT_REDACTION_RULES: readonly RedactionRule[] = [
     description: 'Slack bot, user, app-level config or refresh token (xoxb-, xoxp-, xoxa-, xoxr-, xoxs-, xoxe-)',
     kind: 'shape',
     keywords: ['xox'],
+    prefilter: 'token',
     pattern: /(?:xoxe\.)?xox[abposre]-[A-Za-z0-9-]{10,255}/,
   }),
   regexRule({
@@ -482,6 +546,7 @@ export const DEFAULT_REDACTION_RULES: readonly RedactionRule[] = [
     description: 'Slack app-level token (xapp-)',
     kind: 'shape',
     keywords: ['xapp-'],
+    prefilter: 'token',
     pattern: /xapp-[0-9]-[A-Za-z0-9-]{20,255}/,
   }),
   regexRule({
@@ -489,6 +554,7 @@ export const DEFAULT_REDACTION_RULES: readonly RedactionRule[] = [
     description: 'Slack incoming-webhook or workflow URL path (hooks.slack.com/services/...)',
     kind: 'shape',
     keywords: ['hooks.slack.com'],
+    prefilter: 'token',
     pattern: /hooks\.slack\.com\/(?:services|workflows|triggers)\/([A-Za-z0-9+/_-]{20,255})/,
     group: true,
   }),
@@ -497,6 +563,7 @@ export const DEFAULT_REDACTION_RULES: readonly RedactionRule[] = [
     description: 'Stripe secret or restricted key (sk_live_, sk_test_, rk_live_, ...)',
     kind: 'shape',
     keywords: ['sk_live_', 'sk_test_', 'sk_prod_', 'rk_live_', 'rk_test_', 'rk_prod_'],
+    prefilter: 'token',
     pattern: /[sr]k_(?:live|test|prod)_[A-Za-z0-9]{10,255}/,
   }),
   regexRule({
@@ -504,6 +571,7 @@ export const DEFAULT_REDACTION_RULES: readonly RedactionRule[] = [
     description: 'Stripe webhook signing secret (whsec_)',
     kind: 'shape',
     keywords: ['whsec_'],
+    prefilter: 'token',
     pattern: /whsec_[A-Za-z0-9+/=]{24,255}/,
   }),
   regexRule({
@@ -511,6 +579,7 @@ export const DEFAULT_REDACTION_RULES: readonly RedactionRule[] = [
     description: 'Twilio API key SID with secret (SK + 32 hex)',
     kind: 'shape',
     keywords: ['sk'],
+    prefilter: 'token',
     pattern: new RegExp(String.raw`${LB}SK[0-9a-fA-F]{32}(?![A-Za-z0-9])`),
   }),
   regexRule({
@@ -518,6 +587,7 @@ export const DEFAULT_REDACTION_RULES: readonly RedactionRule[] = [
     description: 'SendGrid API key (SG.<22>.<43>)',
     kind: 'shape',
     keywords: ['sg.'],
+    prefilter: 'token',
     pattern: new RegExp(String.raw`${LB}SG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}(?![A-Za-z0-9_-])`),
   }),
   regexRule({
@@ -525,6 +595,7 @@ export const DEFAULT_REDACTION_RULES: readonly RedactionRule[] = [
     description: 'Mailgun private API key (key- + 32 hex)',
     kind: 'shape',
     keywords: ['key-'],
+    prefilter: 'token',
     pattern: new RegExp(String.raw`${LB}key-[0-9a-f]{32}(?![A-Za-z0-9])`),
   }),
   regexRule({
@@ -532,6 +603,7 @@ export const DEFAULT_REDACTION_RULES: readonly RedactionRule[] = [
     description: 'npm access token (npm_)',
     kind: 'shape',
     keywords: ['npm_'],
+    prefilter: 'token',
     pattern: /npm_[A-Za-z0-9]{36,255}/,
   }),
   regexRule({
@@ -539,6 +611,7 @@ export const DEFAULT_REDACTION_RULES: readonly RedactionRule[] = [
     description: 'PyPI / TestPyPI upload token (pypi-AgEIcHlwaS5vcmc...)',
     kind: 'shape',
     keywords: ['pypi-ag'],
+    prefilter: 'token',
     pattern: /pypi-AgE(?:IcHlwaS5vcmc|NdGVzdC5weXBpLm9yZw)[A-Za-z0-9_-]{50,1000}/,
   }),
   regexRule({
@@ -546,6 +619,7 @@ export const DEFAULT_REDACTION_RULES: readonly RedactionRule[] = [
     description: 'Anthropic API or admin key (sk-ant-...)',
     kind: 'shape',
     keywords: ['sk-ant-'],
+    prefilter: 'token',
     pattern: /sk-ant-[a-z]{2,10}[0-9]{0,3}-[A-Za-z0-9_-]{20,300}/,
   }),
   regexRule({
@@ -553,6 +627,7 @@ export const DEFAULT_REDACTION_RULES: readonly RedactionRule[] = [
     description: 'OpenAI API key: project, service-account, admin or legacy (sk-proj-, sk-svcacct-, sk-admin-, sk-...)',
     kind: 'shape',
     keywords: ['sk-'],
+    prefilter: 'token',
     pattern: new RegExp(
       String.raw`${LB}sk-(?:(?:proj|svcacct|admin|None)-[A-Za-z0-9_-]{20,300}|[A-Za-z0-9]{20}T3BlbkFJ[A-Za-z0-9]{20}|[A-Za-z0-9]{32,64}(?![A-Za-z0-9_-]))`,
     ),
@@ -562,6 +637,7 @@ export const DEFAULT_REDACTION_RULES: readonly RedactionRule[] = [
     description: 'Hugging Face user or org access token (hf_, api_org_)',
     kind: 'shape',
     keywords: ['hf_', 'api_org_'],
+    prefilter: 'token',
     pattern: new RegExp(String.raw`${LB}(?:hf|api_org)_[A-Za-z0-9]{30,64}(?![A-Za-z0-9])`),
   }),
   regexRule({
@@ -569,6 +645,7 @@ export const DEFAULT_REDACTION_RULES: readonly RedactionRule[] = [
     description: 'Groq API key (gsk_)',
     kind: 'shape',
     keywords: ['gsk_'],
+    prefilter: 'token',
     pattern: /gsk_[A-Za-z0-9]{48,64}/,
   }),
   regexRule({
@@ -576,6 +653,7 @@ export const DEFAULT_REDACTION_RULES: readonly RedactionRule[] = [
     description: 'Replicate API token (r8_)',
     kind: 'shape',
     keywords: ['r8_'],
+    prefilter: 'token',
     pattern: new RegExp(String.raw`${LB}r8_[A-Za-z0-9]{37,40}(?![A-Za-z0-9])`),
   }),
   regexRule({
@@ -583,6 +661,7 @@ export const DEFAULT_REDACTION_RULES: readonly RedactionRule[] = [
     description: 'Perplexity API key (pplx-)',
     kind: 'shape',
     keywords: ['pplx-'],
+    prefilter: 'token',
     pattern: /pplx-[A-Za-z0-9]{40,64}/,
   }),
   regexRule({
@@ -590,12 +669,13 @@ export const DEFAULT_REDACTION_RULES: readonly RedactionRule[] = [
     description: 'xAI (Grok) API key (xai-)',
     kind: 'shape',
     keywords: ['xai-'],
+    prefilter: 'token',
     pattern: new RegExp(String.raw`${LB}xai-[A-Za-z0-9]{60,100}`),
   }),
   assignmentRule({
     id: 'llm-api-key-in-context',
     description: 'API key of an LLM provider without a key prefix (Cohere, Mistral, Together, Fireworks, ...) assigned to its *_API_KEY name',
-    keywords: ['api_key', 'apikey', 'api-key'],
+    keywords: [],
     accept: (a, value) => LLM_KEY_NAME.test(a.key) && /^[A-Za-z0-9_.-]{20,512}$/.test(value),
   }),
   regexRule({
@@ -603,6 +683,7 @@ export const DEFAULT_REDACTION_RULES: readonly RedactionRule[] = [
     description: 'Shopify access, custom-app, private-app or shared-secret token (shpat_, shpca_, shppa_, shpss_)',
     kind: 'shape',
     keywords: ['shpat_', 'shpca_', 'shppa_', 'shpss_'],
+    prefilter: 'token',
     pattern: /shp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}(?![A-Za-z0-9])/,
   }),
   regexRule({
@@ -610,6 +691,7 @@ export const DEFAULT_REDACTION_RULES: readonly RedactionRule[] = [
     description: 'DigitalOcean personal, OAuth or refresh token (dop_v1_, doo_v1_, dor_v1_)',
     kind: 'shape',
     keywords: ['dop_v1_', 'doo_v1_', 'dor_v1_'],
+    prefilter: 'token',
     pattern: /do[opr]_v1_[a-f0-9]{64}(?![A-Za-z0-9])/,
   }),
   regexRule({
@@ -617,6 +699,7 @@ export const DEFAULT_REDACTION_RULES: readonly RedactionRule[] = [
     description: 'Linear API key (lin_api_)',
     kind: 'shape',
     keywords: ['lin_api_'],
+    prefilter: 'token',
     pattern: /lin_api_[A-Za-z0-9]{40}(?![A-Za-z0-9])/,
   }),
   regexRule({
@@ -624,6 +707,7 @@ export const DEFAULT_REDACTION_RULES: readonly RedactionRule[] = [
     description: 'HashiCorp Vault service or batch token (hvs., hvb.)',
     kind: 'shape',
     keywords: ['hvs.', 'hvb.'],
+    prefilter: 'token',
     pattern: new RegExp(String.raw`${LB}hv[sb]\.[A-Za-z0-9_-]{24,255}`),
   }),
   regexRule({
@@ -631,6 +715,7 @@ export const DEFAULT_REDACTION_RULES: readonly RedactionRule[] = [
     description: 'Databricks personal access token (dapi + 32 hex)',
     kind: 'shape',
     keywords: ['dapi'],
+    prefilter: 'token',
     pattern: new RegExp(String.raw`${LB}dapi[a-f0-9]{32}(?:-[0-9])?(?![A-Za-z0-9])`),
   }),
   {
@@ -638,12 +723,13 @@ export const DEFAULT_REDACTION_RULES: readonly RedactionRule[] = [
     description: 'Password in the user-info of a URL or database connection string (scheme://user:password@host)',
     kind: 'context',
     keywords: ['://'],
+    prefilter: 'text',
     find: findUrlPasswords,
   },
   assignmentRule({
     id: 'connection-string-password',
     description: 'Password=/Pwd= in an ADO.NET/ODBC connection string or a JDBC/query-string password parameter',
-    keywords: ['password', 'pwd'],
+    keywords: [],
     accept: (a, value) => /^(?:password|pwd)$/i.test(a.key) && a.separator === '=' && /^[;?&]$/.test(a.before) && isLiteralCredential(value),
   }),
   regexRule({
@@ -651,6 +737,7 @@ export const DEFAULT_REDACTION_RULES: readonly RedactionRule[] = [
     description: 'Credentials of an Authorization or Proxy-Authorization header (Bearer, Basic, token, ...)',
     kind: 'context',
     keywords: ['authorization'],
+    prefilter: 'text',
     pattern: new RegExp(
       String.raw`(?:[Aa]uthorization|AUTHORIZATION)${SEP}(?:(?:[Bb]earer|BEARER|[Bb]asic|BASIC|[Tt]oken|TOKEN|[Dd]igest|[Bb]ot|[Aa]pi[Kk]ey|APIKEY|sso-key|[Nn]egotiate|NTLM)[ \t]{1,3})?([^\s"'\\,;]{8,4096})`,
     ),
@@ -662,6 +749,7 @@ export const DEFAULT_REDACTION_RULES: readonly RedactionRule[] = [
     description: 'A bearer token outside an Authorization header (Bearer <token>)',
     kind: 'context',
     keywords: ['bearer'],
+    prefilter: 'text',
     pattern: /(?:[Bb]earer|BEARER)[ \t]{1,3}([A-Za-z0-9._~+/-]{16,4096}={0,2})/,
     group: true,
     accept: hasDigit,
@@ -669,7 +757,7 @@ export const DEFAULT_REDACTION_RULES: readonly RedactionRule[] = [
   assignmentRule({
     id: 'secret-assignment',
     description: 'A value assigned to a key that names a secret: password=, api_key:, "client_secret": "...", --token ...',
-    keywords: ['pass', 'secret', 'token', 'key', 'credential', 'cookie', 'auth'],
+    keywords: [],
     accept: isSecretAssignment,
   }),
   {
@@ -677,6 +765,7 @@ export const DEFAULT_REDACTION_RULES: readonly RedactionRule[] = [
     description: 'A long random-looking token with mixed case and digits that no other rule knows (not hex, a UUID, an id or a path)',
     kind: 'entropy',
     keywords: [],
+    prefilter: 'text',
     find: findHighEntropyTokens,
   },
 ];

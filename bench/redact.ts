@@ -1,0 +1,92 @@
+// Redaction bench: ms per MB of redactText/redactValue on ordinary agent-log text, adversarial lines, 1 MB vs 16 MB.
+//
+//   bun bench/redact.ts [--rounds 5]
+//
+// Everything runs in this one process, interleaved round by round so a noisy machine slows every column
+// alike; figures are medians. The floor is a bare JSON.parse loop over the same lines (what ingest is
+// compared with). The 16 MB / 1 MB ratio of ms-per-MB shows scaling: about 1.0 is linear.
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { redactText, redactValue } from '../src/redact/redact.ts';
+
+const SAMPLES = join(import.meta.dir, '..', '..', 'shared', 'samples');
+
+function sampleFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const p = join(dir, name);
+    return statSync(p).isDirectory() ? sampleFiles(p) : name.endsWith('.jsonl') ? [p] : [];
+  });
+}
+
+/** Real agent-log JSONL lines, repeated until `bytes` characters. */
+function ordinaryLines(chars: number): string[] {
+  const base = sampleFiles(SAMPLES).flatMap((f) => readFileSync(f, 'utf8').split('\n').filter((l) => l.length > 0));
+  const out: string[] = [];
+  let total = 0;
+  for (let i = 0; total < chars; i++) {
+    const line = base[i % base.length]!;
+    out.push(line);
+    total += line.length + 1;
+  }
+  return out;
+}
+
+const MB = 1_000_000;
+const chars = (lines: readonly string[]): number => lines.reduce((n, l) => n + l.length + 1, 0);
+
+interface Column {
+  name: string;
+  mb: number;
+  run: () => void;
+}
+
+function time(run: () => void): number {
+  const t0 = performance.now();
+  run();
+  return performance.now() - t0;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+const roundsFlag = process.argv.indexOf('--rounds');
+const rounds = roundsFlag > 0 ? Number(process.argv[roundsFlag + 1]) : 5;
+
+const small = ordinaryLines(1 * MB);
+const large = ordinaryLines(16 * MB);
+const parsedLarge = large.map((l) => JSON.parse(l) as unknown);
+const adversarial: Array<[string, string]> = [
+  ["'a' x 16M", 'a'.repeat(16 * MB)],
+  ["'=' x 16M", '='.repeat(16 * MB)],
+  ["'eyJ' + 'a.' x 8M", 'eyJ' + 'a.'.repeat(8 * MB)],
+  ["'https://' + ':' x 16M", 'https://' + ':'.repeat(16 * MB)],
+  ["'password=' x 1.8M", 'password='.repeat(Math.floor((16 * MB) / 9))],
+  ['random 24-char tokens', ('aZ3kQ9mP2xL7vB4nW8cR1tY6' + ' ').repeat(Math.floor((16 * MB) / 25))],
+];
+
+const columns: Column[] = [
+  { name: 'JSON.parse floor, 16 MB lines', mb: chars(large) / MB, run: () => large.forEach((l) => JSON.parse(l)) },
+  { name: 'redactText, 1 MB lines', mb: chars(small) / MB, run: () => small.forEach((l) => redactText(l)) },
+  { name: 'redactText, 16 MB lines', mb: chars(large) / MB, run: () => large.forEach((l) => redactText(l)) },
+  { name: 'redactValue, 16 MB parsed lines', mb: chars(large) / MB, run: () => parsedLarge.forEach((v) => redactValue(v)) },
+  ...adversarial.map(([name, text]): Column => ({ name: `redactText, adversarial ${name}`, mb: text.length / MB, run: () => redactText(text) })),
+];
+
+// Warm-up so the JIT has compiled the hot paths before anything is measured.
+for (const c of columns.slice(0, 4)) c.run();
+
+const samples = new Map<string, number[]>(columns.map((c) => [c.name, []]));
+for (let r = 0; r < rounds; r++) for (const c of columns) samples.get(c.name)!.push(time(c.run) / c.mb);
+
+const perMb = new Map(columns.map((c) => [c.name, median(samples.get(c.name)!)]));
+const floor = perMb.get(columns[0]!.name)!;
+console.log(`redaction bench: ${rounds} rounds, medians, Bun ${Bun.version}, ${new Date().toISOString().slice(0, 10)}`);
+console.log(`${'column'.padEnd(52)} ${'MB'.padStart(6)} ${'ms/MB'.padStart(8)} ${'x floor'.padStart(8)}`);
+for (const c of columns) {
+  const v = perMb.get(c.name)!;
+  console.log(`${c.name.padEnd(52)} ${c.mb.toFixed(1).padStart(6)} ${v.toFixed(2).padStart(8)} ${(v / floor).toFixed(2).padStart(8)}`);
+}
+const scaling = perMb.get('redactText, 16 MB lines')! / perMb.get('redactText, 1 MB lines')!;
+console.log(`scaling: ms/MB at 16 MB / ms/MB at 1 MB = ${scaling.toFixed(2)} (1.0 = linear)`);
