@@ -8,6 +8,7 @@ import { demoCommand } from './commands/demo.ts';
 import { hooksCommand } from './commands/hooks.ts';
 import { hookCommand } from './commands/hook.ts';
 import { relinkCommand } from './commands/relink.ts';
+import { doctorCommand } from './commands/doctor.ts';
 import { runCommand } from './commands/run.ts';
 import { backfillCommand } from './commands/backfill.ts';
 import { logCommand } from './commands/log.ts';
@@ -24,6 +25,7 @@ export const COMMANDS: readonly Command[] = [
   showCommand,
   verifyCommand,
   relinkCommand,
+  doctorCommand,
   ingestCommand,
   demoCommand,
   hookCommand,
