@@ -9,7 +9,8 @@ import type { TextRedactor } from '../collect/finalize.ts';
 import type { ReadCheckpoint, ResumeDecision } from '../io/checkpoint.ts';
 import type { ScoringRule } from '../score/rules.ts';
 import { writeWithRetry, type DistillStore } from '../store/store.ts';
-import { COMMIT_FILES, commitDir } from '../store/layout.ts';
+import { COMMIT_FILES, COMMITS_DIR, commitDir, receiptFile, sourceOidOfPath } from '../store/layout.ts';
+import type { Receipt } from '../../schemas/receipt.ts';
 import type { DistillCache, StepUpdate } from './cache.ts';
 import { buildFolderFiles, emptyFolderContent, folderSummary, mergeFolderContent, parseFolderFiles, type FolderContent, type FolderSetup } from './build-folder.ts';
 import { linkEvidence, withLink, type CommitFacts, type RunLink } from './link.ts';
@@ -204,21 +205,32 @@ export async function restoreFromStore(ctx: DistillContext): Promise<void> {
   const links: RunLink[] = [];
   const seen: Array<{ evidence_id: string; oid: string }> = [];
   const covered = new Map<string, number>();
-  for (const oid of await ctx.store.listSources()) {
-    const files = await ctx.store.readCommit(oid);
-    if (files === null) continue;
-    const content = parseFolderFiles(files);
-    for (const read of content.reads) {
-      const m = /^(.*)#(\d+)-(\d+)$/.exec(read.path);
-      if (m !== null) covered.set(m[1]!, Math.max(covered.get(m[1]!) ?? 0, Number(m[3])));
-    }
-    const runs = new Set<string>();
-    for (const r of content.evidence) {
-      seen.push({ evidence_id: r.evidence_id, oid });
-      const link = r.links.find((l) => l.oid === oid);
-      if (link !== undefined && !runs.has(r.run_id)) {
-        runs.add(r.run_id);
-        links.push({ run_id: r.run_id, oid, by: link.by, detail: link.detail });
+  // One pass over every folder's evidence and collect receipt at one head, pipelined: after a clone this
+  // runs once over the whole history, so it reads only the fields it needs and never re-validates records
+  // (verify does that).
+  const paths = (await ctx.store.listPaths(COMMITS_DIR)).filter((p) => p.endsWith(`/${COMMIT_FILES.evidence}`) || p.endsWith(`/${receiptFile('collect')}`));
+  const decoder = new TextDecoder();
+  for await (const [path, bytes] of ctx.store.readPaths(paths)) {
+    const oid = sourceOidOfPath(path);
+    if (oid === null || bytes === null) continue;
+    const text = decoder.decode(bytes);
+    if (path.endsWith(`/${COMMIT_FILES.evidence}`)) {
+      const runs = new Set<string>();
+      for (const line of text.split('\n')) {
+        if (line === '') continue;
+        const r = JSON.parse(line) as Pick<EvidenceRecord, 'evidence_id' | 'run_id' | 'links'>;
+        seen.push({ evidence_id: r.evidence_id, oid });
+        const link = r.links.find((l) => l.oid === oid);
+        if (link !== undefined && !runs.has(r.run_id)) {
+          runs.add(r.run_id);
+          links.push({ run_id: r.run_id, oid, by: link.by, detail: link.detail });
+        }
+      }
+    } else {
+      const receipt = JSON.parse(text) as Pick<Receipt, 'input_files'>;
+      for (const read of receipt.input_files) {
+        const m = /^(.*)#(\d+)-(\d+)$/.exec(read.path);
+        if (m !== null) covered.set(m[1]!, Math.max(covered.get(m[1]!) ?? 0, Number(m[3])));
       }
     }
   }

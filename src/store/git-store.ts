@@ -194,6 +194,21 @@ export function createGitStore(opts: GitStoreOptions): DistillStore {
       return obj === null || obj.type !== 'blob' ? null : obj.content;
     },
 
+    async *readPaths(paths) {
+      for (const p of paths) assertStorePath(p);
+      const at = await head();
+      const WINDOW = 256;
+      // Keep up to WINDOW requests in flight on the one cat-file process; yield in order.
+      for (let i = 0; i < paths.length; i += WINDOW) {
+        const slice = paths.slice(i, i + WINDOW);
+        const objects = at === null ? slice.map(() => null) : await Promise.all(slice.map((p) => reader().read(`${at}:${p}`)));
+        for (const [j, path] of slice.entries()) {
+          const obj = objects[j] ?? null;
+          yield [path, obj !== null && obj.type === 'blob' ? obj.content : null] as [string, Uint8Array | null];
+        }
+      }
+    },
+
     async listPaths(dir) {
       if (dir !== '') assertStorePath(dir);
       const at = await head();

@@ -69,6 +69,14 @@ export function createMemoryStore(opts: MemoryStoreOptions = { ref: DEFAULT_DIST
       return filesAtHead().get(path)?.slice() ?? null;
     },
 
+    async *readPaths(paths) {
+      const files = filesAtHead();
+      for (const path of paths) {
+        assertStorePath(path);
+        yield [path, files.get(path)?.slice() ?? null] as [string, Uint8Array | null];
+      }
+    },
+
     async listPaths(dir) {
       if (dir !== '') assertStorePath(dir);
       const prefix = dir === '' ? '' : `${dir}/`;

@@ -115,6 +115,22 @@ export function runStoreConformance(name: string, makeStore: () => Promise<Store
       ]);
     });
 
+    test('readPaths reads many files at one head, in the order asked, null for a missing file or a folder', async () => {
+      const s = fx.store;
+      expect(await Array.fromAsync(s.readPaths([`${commitDir(A)}/manifest.json`]))).toEqual([[`${commitDir(A)}/manifest.json`, null]]);
+      const h1 = await s.write(change(A, null, { 'manifest.json': 'a', 'evidence.jsonl': 'ea\n' }));
+      await s.write(change(B, h1, { 'manifest.json': 'b' }));
+      const [p0, p1, p2, p3, p4] = [`${commitDir(B)}/manifest.json`, `${commitDir(A)}/evidence.jsonl`, `${commitDir(A)}/nope.json`, commitDir(A), `${commitDir(A)}/manifest.json`];
+      const got = (await Array.fromAsync(s.readPaths([p0, p1, p2, p3, p4]))).map(([p, b]) => [p, b === null ? null : text(b)]);
+      expect(got).toEqual([
+        [p0, 'b'],
+        [p1, 'ea\n'],
+        [p2, null],
+        [p3, null],
+        [p4, 'a'],
+      ]);
+    });
+
     test('replaces a commit folder whole: files left out of the new write disappear', async () => {
       const s = fx.store;
       const h1 = await s.write(change(A, null, { 'manifest.json': 'v1', 'evidence.jsonl': 'e1\n', 'receipts/score.json': 's' }));

@@ -39,6 +39,11 @@ export interface DistillStore {
   /** Root-relative paths of every file under `dir` at head ('' for all), sorted. */
   listPaths(dir: string): Promise<string[]>;
   /**
+   * Many files at one head, in the order given (null when missing): one head lookup and pipelined reads,
+   * for a pass over every folder (rebuilding the cache) that must not cost a lookup per file.
+   */
+  readPaths(paths: readonly string[]): AsyncIterable<[string, Uint8Array | null]>;
+  /**
    * Commit a change on top of `change.expected_head` and move the ref with compare-and-swap.
    * Returns the new head; when the change leaves the tree as it is, returns the head unchanged and commits nothing.
    */
