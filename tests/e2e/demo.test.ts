@@ -28,6 +28,13 @@ test('git distill demo distills three agent commits through the hooks and every 
     const tree = await createGit({ cwd: dir }).run(['grep', '-c', 'Demo0Token1Value', 'refs/heads/distill'], { allowExit: [1] });
     expect(tree.exitCode).toBe(1);
     expect(r.stdout).toContain('$ git distill log');
+    // What the hooks distilled, summed over commits, is what ingest says of the same logs.
+    const ingest = JSON.parse((await runCliCaptured(['ingest', 'agent-logs', 'data/_kb', '--json'], { cwd: dir })).stdout);
+    const sum = (key: 'evidence' | 'quarantined') => entries.reduce((n, e) => n + (e.counts?.[key] ?? 0), 0);
+    expect(ingest.evidence).toBe(24);
+    expect(sum('evidence')).toBe(ingest.evidence);
+    expect(sum('quarantined')).toBe(ingest.quarantined);
+    expect(ingest.quarantined).toBe(1);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

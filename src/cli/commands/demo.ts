@@ -3,7 +3,7 @@ import { appendFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { EXIT } from '../../errors.ts';
-import type { CliEnv, Command, ParsedValues } from '../command.ts';
+import type { CliEnv, Command } from '../command.ts';
 import { buildDemoSteps } from '../../demo/scenario.ts';
 import { runUserGit } from '../../io/user-git.ts';
 import { initCommand } from './init.ts';
@@ -12,19 +12,18 @@ import { hookCommand } from './hook.ts';
 import { logCommand } from './log.ts';
 import { verifyCommand } from './verify.ts';
 
-const HELP = `usage: git distill demo [--keep]
+const HELP = `usage: git distill demo
 
 Builds a temporary repository, runs \`git distill init\` and \`git distill hooks install\`, then makes
 three commits the way an agent team does, writing realistic logs beside them: Claude Code sessions
 (a passing change, a fix that fails its tests once), the auditor loop's review, observer, applier and
 human-override streams, one truncated log line and one credential in a command. The post-commit hook
 distills each commit onto the distill branch; the demo ends by printing \`git distill log\` and
-\`git distill verify --all\`. The repository's path is printed so you can look around.
-
-  --keep   say so explicitly (the repository is always kept; it lives under your temp directory)
+\`git distill verify --all\`. The repository is kept under your temp directory and its path is printed
+so you can look around.
 `;
 
-async function run(env: CliEnv, _values: ParsedValues): Promise<number> {
+async function run(env: CliEnv): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'git-distill-demo-'));
   // The demo is read by a person: narration and output share stdout so they stay in order.
   const say = (text: string) => env.stdout(text + '\n');
@@ -90,7 +89,7 @@ export const demoCommand: Command = {
   name: 'demo',
   summary: 'make commits with agent logs in a temp repository and show git distill log',
   help: HELP,
-  options: { keep: { type: 'boolean' } },
+  options: {},
   allowPositionals: false,
   run,
 };
