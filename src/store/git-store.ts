@@ -215,7 +215,12 @@ export function createGitStore(opts: GitStoreOptions): DistillStore {
       if (at === null) return [];
       const tree = await reader().read(dir === '' ? `${at}^{tree}` : `${at}:${dir}`);
       if (tree === null || tree.type !== 'tree') return [];
-      return (await walk(tree.oid, dir)).map(([p]) => p).sort();
+      // One recursive ls-tree instead of a cat-file round trip per tree: the whole history's folders in one spawn.
+      const listed = await git.run(['ls-tree', '-r', '-z', '--full-tree', '--name-only', at, '--', ...(dir === '' ? [] : [dir])]);
+      return listed.stdoutText
+        .split('\0')
+        .filter((p) => p !== '')
+        .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
     },
 
     async write(change: StoreChange) {
