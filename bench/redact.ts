@@ -1,13 +1,23 @@
 // Redaction bench: ms per MB of redactText/redactValue on ordinary agent-log text, adversarial lines, 1 MB vs 16 MB.
 //
-//   bun bench/redact.ts [--rounds 5]
+//   bun bench/redact.ts [--rounds 5] [--baseline DIR]
+//
+// --baseline DIR adds the same columns for another version of src/redact (a directory holding its
+// redact.ts), so an optimisation is judged side by side in one process:
+//   mkdir -p /tmp/base && git archive HEAD src/redact | tar -x -C /tmp/base
+//   bun bench/redact.ts --baseline /tmp/base/src/redact
 //
 // Everything runs in this one process, interleaved round by round so a noisy machine slows every column
 // alike; figures are medians. The floor is a bare JSON.parse loop over the same lines (what ingest is
 // compared with). The 16 MB / 1 MB ratio of ms-per-MB shows scaling: about 1.0 is linear.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { redactText, redactValue } from '../src/redact/redact.ts';
+
+interface RedactModule {
+  redactText: typeof redactText;
+  redactValue: typeof redactValue;
+}
 
 const SAMPLES = join(import.meta.dir, '..', '..', 'shared', 'samples');
 
@@ -53,6 +63,9 @@ function median(xs: number[]): number {
 
 const roundsFlag = process.argv.indexOf('--rounds');
 const rounds = roundsFlag > 0 ? Number(process.argv[roundsFlag + 1]) : 5;
+const baselineFlag = process.argv.indexOf('--baseline');
+const baselineDir = baselineFlag > 0 ? process.argv[baselineFlag + 1] : undefined;
+const baseline: RedactModule | null = baselineDir === undefined ? null : ((await import(resolve(baselineDir, 'redact.ts'))) as RedactModule);
 
 const small = ordinaryLines(1 * MB);
 const large = ordinaryLines(16 * MB);
@@ -66,16 +79,25 @@ const adversarial: Array<[string, string]> = [
   ['random 24-char tokens', ('aZ3kQ9mP2xL7vB4nW8cR1tY6' + ' ').repeat(Math.floor((16 * MB) / 25))],
 ];
 
+/** The columns for one version of the code; `tag` prefixes their names ('' for the working tree). */
+function columnsFor(m: RedactModule, tag: string): Column[] {
+  return [
+    { name: `${tag}redactText, 1 MB lines`, mb: chars(small) / MB, run: () => small.forEach((l) => m.redactText(l)) },
+    { name: `${tag}redactText, 16 MB lines`, mb: chars(large) / MB, run: () => large.forEach((l) => m.redactText(l)) },
+    { name: `${tag}redactValue, 16 MB parsed lines`, mb: chars(large) / MB, run: () => parsedLarge.forEach((v) => m.redactValue(v)) },
+    ...adversarial.map(([name, text]): Column => ({ name: `${tag}redactText, adversarial ${name}`, mb: text.length / MB, run: () => m.redactText(text) })),
+  ];
+}
+
+const current: RedactModule = { redactText, redactValue };
 const columns: Column[] = [
   { name: 'JSON.parse floor, 16 MB lines', mb: chars(large) / MB, run: () => large.forEach((l) => JSON.parse(l)) },
-  { name: 'redactText, 1 MB lines', mb: chars(small) / MB, run: () => small.forEach((l) => redactText(l)) },
-  { name: 'redactText, 16 MB lines', mb: chars(large) / MB, run: () => large.forEach((l) => redactText(l)) },
-  { name: 'redactValue, 16 MB parsed lines', mb: chars(large) / MB, run: () => parsedLarge.forEach((v) => redactValue(v)) },
-  ...adversarial.map(([name, text]): Column => ({ name: `redactText, adversarial ${name}`, mb: text.length / MB, run: () => redactText(text) })),
+  ...columnsFor(current, ''),
+  ...(baseline === null ? [] : columnsFor(baseline, 'baseline ')),
 ];
 
 // Warm-up so the JIT has compiled the hot paths before anything is measured.
-for (const c of columns.slice(0, 4)) c.run();
+for (const c of columns) if (!c.name.includes('adversarial')) c.run();
 
 const samples = new Map<string, number[]>(columns.map((c) => [c.name, []]));
 for (let r = 0; r < rounds; r++) for (const c of columns) samples.get(c.name)!.push(time(c.run) / c.mb);
@@ -83,10 +105,17 @@ for (let r = 0; r < rounds; r++) for (const c of columns) samples.get(c.name)!.p
 const perMb = new Map(columns.map((c) => [c.name, median(samples.get(c.name)!)]));
 const floor = perMb.get(columns[0]!.name)!;
 console.log(`redaction bench: ${rounds} rounds, medians, Bun ${Bun.version}, ${new Date().toISOString().slice(0, 10)}`);
-console.log(`${'column'.padEnd(52)} ${'MB'.padStart(6)} ${'ms/MB'.padStart(8)} ${'x floor'.padStart(8)}`);
+console.log(`${'column'.padEnd(61)} ${'MB'.padStart(6)} ${'ms/MB'.padStart(8)} ${'x floor'.padStart(8)}`);
 for (const c of columns) {
   const v = perMb.get(c.name)!;
-  console.log(`${c.name.padEnd(52)} ${c.mb.toFixed(1).padStart(6)} ${v.toFixed(2).padStart(8)} ${(v / floor).toFixed(2).padStart(8)}`);
+  console.log(`${c.name.padEnd(61)} ${c.mb.toFixed(1).padStart(6)} ${v.toFixed(2).padStart(8)} ${(v / floor).toFixed(2).padStart(8)}`);
 }
 const scaling = perMb.get('redactText, 16 MB lines')! / perMb.get('redactText, 1 MB lines')!;
 console.log(`scaling: ms/MB at 16 MB / ms/MB at 1 MB = ${scaling.toFixed(2)} (1.0 = linear)`);
+if (baseline !== null) {
+  console.log(`speed-up over the baseline (baseline ms/MB / ms/MB), ${baselineDir}:`);
+  for (const c of columnsFor(current, '')) {
+    const ratio = perMb.get(`baseline ${c.name}`)! / perMb.get(c.name)!;
+    console.log(`  ${c.name.padEnd(59)} ${ratio.toFixed(2).padStart(8)}x`);
+  }
+}
