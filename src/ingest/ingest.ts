@@ -77,7 +77,7 @@ export async function runIngest(io: CollectIo, req: IngestRequest): Promise<Inge
   const out = req.out_dir;
   const evidenceOut: HashedWriter | null = out === null ? null : openHashedWriter(join(out, 'evidence.jsonl'));
   const quarantineOut: HashedWriter | null = out === null ? null : openHashedWriter(join(out, 'quarantine.jsonl'));
-  const spool = new RunSpool<EvidenceRecord>({ memoryRecords: req.spool_records ?? 50_000 });
+  const spool = new RunSpool<EvidenceRecord>({ memoryRecords: req.spool_records ?? 10_000 });
 
   const summary: IngestSummary = {
     lines: 0,
