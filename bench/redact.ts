@@ -10,7 +10,7 @@
 // Everything runs in this one process, interleaved round by round so a noisy machine slows every column
 // alike; figures are medians. The floor is a bare JSON.parse loop over the same lines (what ingest is
 // compared with). The 16 MB / 1 MB ratio of ms-per-MB shows scaling: about 1.0 is linear.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { redactText, redactValue } from '../src/redact/redact.ts';
 
@@ -37,6 +37,36 @@ function ordinaryLines(chars: number): string[] {
     const line = base[i % base.length]!;
     out.push(line);
     total += line.length + 1;
+  }
+  return out;
+}
+
+/** Every string in a parsed JSON value: what collect hands the redactor, one free-text field at a time. */
+function stringFields(v: unknown, out: string[]): string[] {
+  if (typeof v === 'string') out.push(v);
+  else if (Array.isArray(v)) for (const x of v) stringFields(x, out);
+  else if (typeof v === 'object' && v !== null) for (const x of Object.values(v)) stringFields(x, out);
+  return out;
+}
+
+// Model outputs of the generated auditor logs (markdown review prose and code with paths), when the data is there.
+const BENCH_RESPONSES = join(import.meta.dir, 'data', 'auditor-100mb-seed42', 'mode_experiments.jsonl');
+
+function benchResponses(chars: number): string[] {
+  if (!existsSync(BENCH_RESPONSES)) return [];
+  const out: string[] = [];
+  let total = 0;
+  for (const line of readFileSync(BENCH_RESPONSES, 'utf8').split('\n')) {
+    if (total >= chars) break;
+    let response: unknown;
+    try {
+      response = (JSON.parse(line) as { response?: unknown }).response;
+    } catch {
+      continue; // the generator's deliberate bad lines
+    }
+    if (typeof response !== 'string') continue;
+    out.push(response);
+    total += response.length;
   }
   return out;
 }
@@ -70,6 +100,8 @@ const baseline: RedactModule | null = baselineDir === undefined ? null : ((await
 const small = ordinaryLines(1 * MB);
 const large = ordinaryLines(16 * MB);
 const parsedLarge = large.map((l) => JSON.parse(l) as unknown);
+const fields = parsedLarge.flatMap((v) => stringFields(v, []));
+const responses = benchResponses(16 * MB);
 const adversarial: Array<[string, string]> = [
   ["'a' x 16M", 'a'.repeat(16 * MB)],
   ["'=' x 16M", '='.repeat(16 * MB)],
@@ -85,6 +117,10 @@ function columnsFor(m: RedactModule, tag: string): Column[] {
     { name: `${tag}redactText, 1 MB lines`, mb: chars(small) / MB, run: () => small.forEach((l) => m.redactText(l)) },
     { name: `${tag}redactText, 16 MB lines`, mb: chars(large) / MB, run: () => large.forEach((l) => m.redactText(l)) },
     { name: `${tag}redactValue, 16 MB parsed lines`, mb: chars(large) / MB, run: () => parsedLarge.forEach((v) => m.redactValue(v)) },
+    { name: `${tag}redactText, each string field of them`, mb: chars(fields) / MB, run: () => fields.forEach((f) => m.redactText(f)) },
+    ...(responses.length === 0
+      ? []
+      : [{ name: `${tag}redactText, bench-data model responses`, mb: chars(responses) / MB, run: () => responses.forEach((r) => m.redactText(r)) }]),
     ...adversarial.map(([name, text]): Column => ({ name: `${tag}redactText, adversarial ${name}`, mb: text.length / MB, run: () => m.redactText(text) })),
   ];
 }

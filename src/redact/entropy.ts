@@ -97,6 +97,13 @@ function isUrlBreak(c: number): boolean {
   return c <= 32 || c === 34 || c === 39 || c === 96 || c === 60 || c === 62 || c === 40 || c === 41 || c === 91 || c === 93 || c === 123 || c === 125;
 }
 
+/** Where a scan left off, so scanning consecutive ranges gives what one scan of the whole text gives. */
+export interface EntropyScanState {
+  /** End of the last token that produced a span, 0 before the first. */
+  prevEnd: number;
+  prevInUrl: boolean;
+}
+
 /**
  * Spans of high-entropy tokens. Tokens are runs of [A-Za-z0-9+/_-] (plus `=` padding) at least
  * ENTROPY_MIN_LENGTH long. Linear: a skip loop probes every ENTROPY_MIN_LENGTH-th character of text
@@ -104,12 +111,21 @@ function isUrlBreak(c: number): boolean {
  */
 export function findHighEntropyTokens(text: string): RedactionSpan[] {
   const spans: RedactionSpan[] = [];
-  const n = text.length;
+  findHighEntropyTokensIn(text, 0, text.length, { prevEnd: 0, prevInUrl: false }, spans);
+  return spans;
+}
+
+/**
+ * findHighEntropyTokens over text[from, to), appending to `spans`. `from` must not be inside a token
+ * (from is 0 or text[from - 1] is no token character) and `to` must be the text's end or sit on a
+ * character that is neither a token character nor `=`: then the token ranges a caller passes in
+ * order, carrying one state, give exactly the spans of a whole-text scan.
+ */
+export function findHighEntropyTokensIn(text: string, from: number, to: number, state: EntropyScanState, spans: RedactionSpan[]): void {
+  const n = to;
   const k = ENTROPY_MIN_LENGTH;
   // URL context is carried from one flagged token to the next, so the look-backs never overlap.
-  let prevEnd = 0;
-  let prevInUrl = false;
-  let i = 0;
+  let i = from;
   while (i + k <= n) {
     const probe = i + k - 1;
     if (!isTokenChar(text.charCodeAt(probe))) {
@@ -129,15 +145,14 @@ export function findHighEntropyTokens(text: string): RedactionSpan[] {
       pushTokenSpans(text, start, end, spans);
       if (spans.length > before) {
         // A token inside scheme://... is part of a URL, kept unless a shape or context rule objects.
-        const inUrl = isInUrl(text, start, prevEnd, prevInUrl);
-        prevEnd = end;
-        prevInUrl = inUrl;
+        const inUrl = isInUrl(text, start, state.prevEnd, state.prevInUrl);
+        state.prevEnd = end;
+        state.prevInUrl = inUrl;
         if (inUrl) spans.length = before;
       }
     }
     i = end;
   }
-  return spans;
 }
 
 const URL_LOOKBACK = 2048;

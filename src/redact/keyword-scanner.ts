@@ -9,9 +9,11 @@ export class KeywordScanner {
   readonly keywords: readonly string[];
   // bigram (folded c0 * 128 + folded c1) → 1 + index into buckets, 0 when no keyword starts so
   private readonly table = new Int32Array(128 * 128);
-  private readonly buckets: number[][] = [];
-  // Characters that can start a keyword (both cases): most characters are rejected on this alone.
-  private readonly first = new Uint8Array(128);
+  readonly buckets: number[][] = [];
+  // Characters that can start a keyword (both cases), by UTF-16 code unit: most characters are rejected on this alone.
+  private readonly first = new Uint8Array(65536);
+  /** `table` for unfolded ASCII bigrams (c0 * 128 + c1, any case): one lookup per character, no folding. */
+  readonly pairs = new Int32Array(128 * 128);
 
   constructor(keywords: readonly string[]) {
     this.keywords = [...new Set(keywords.map((k) => k.toLowerCase()))];
@@ -29,6 +31,7 @@ export class KeywordScanner {
       }
       this.buckets[b - 1]!.push(index);
     });
+    for (let c0 = 0; c0 < 128; c0++) for (let c1 = 0; c1 < 128; c1++) this.pairs[c0 * 128 + c1] = this.table[fold(c0) * 128 + fold(c1)]!;
   }
 
   /**
@@ -43,7 +46,7 @@ export class KeywordScanner {
     const last = to - 1;
     for (let i = from; i < last; i++) {
       const c0 = text.charCodeAt(i);
-      if (c0 >= 128 || first[c0] === 0) continue;
+      if (first[c0] === 0) continue;
       const c1 = text.charCodeAt(i + 1);
       if (c1 >= 128) continue;
       const b = table[fold(c0) * 128 + fold(c1)]!;
@@ -65,7 +68,8 @@ function fold(c: number): number {
   return c >= 65 && c <= 90 ? c + 32 : c;
 }
 
-function matchesAt(text: string, at: number, keyword: string): boolean {
+/** True when `keyword` (lower case) occurs at text[at], ignoring ASCII case; its first two characters are already known to match. */
+export function matchesAt(text: string, at: number, keyword: string): boolean {
   if (at + keyword.length > text.length) return false;
   for (let j = 2; j < keyword.length; j++) {
     if (fold(text.charCodeAt(at + j)) !== keyword.charCodeAt(j)) return false;

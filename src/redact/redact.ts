@@ -1,6 +1,8 @@
 // Pure redaction: texts and JSON values in, placeholders `[REDACTED:<rule-id>]` and per-rule counts out.
 import { isIdentifierKeyName, isSecretKeyName } from './key-names.ts';
+import { ENTROPY_MIN_LENGTH, findHighEntropyTokens, findHighEntropyTokensIn, type EntropyScanState } from './entropy.ts';
 import { KeywordScanner } from './keyword-scanner.ts';
+import { RUN_DIGIT, RUN_LOWER, RUN_UPPER, scanTokenRuns, type RunSink } from './token-runs.ts';
 import { DEFAULT_REDACTION_RULES, TOKEN_RUN_MIN, type RedactionRule, type RedactionSpan } from './rules.ts';
 
 /** Occurrences redacted, by rule id. Never holds the secrets themselves. */
@@ -33,104 +35,163 @@ export function isRedactionPlaceholder(s: string): boolean {
   return WHOLE_PLACEHOLDER.test(s);
 }
 
-interface RulePlan {
-  /** Keywords of 'text' rules, searched in the whole text; null when there are none. */
-  textScanner: KeywordScanner | null;
-  /** Keywords of 'token' rules, searched only inside long token runs. */
-  tokenScanner: KeywordScanner | null;
-  /** Per keyword of each scanner, the rules it switches on (with those of every keyword inside it). */
-  textRules: number[][];
-  tokenRules: number[][];
-  textRuleCount: number;
-  alwaysOn: number[];
+/** A native test shared by the rules that name it, run at most once per text. */
+interface Gate {
+  re: RegExp;
+  rules: number[];
 }
+
+const ENTROPY_CLASSES = RUN_LOWER | RUN_UPPER | RUN_DIGIT;
+
+/** How one rule list is run, worked out once per list, with scratch space reused from text to text. */
+class RulePlan implements RunSink {
+  /** Rules with no gate and no keywords, ascending: they run on every text. */
+  private readonly alwaysOn: number[];
+  /** Gates of the rules that have one, grouped by regex. */
+  private readonly gates: Gate[];
+  /** All gates in one regex, tested first: on most texts none matches. Null when they cannot be joined. */
+  private readonly anyGate: RegExp | null;
+  /** Rules that are not 'token' keyed but have a gate or 'text' keywords; their keywords as one case-insensitive regex. */
+  private readonly textChecked: Array<{ rule: number; keywords: RegExp | null }>;
+  /** Keywords of 'token' rules, searched only inside long runs; null when there are none. */
+  private readonly tokenScanner: KeywordScanner | null;
+  /** Per keyword of tokenScanner, the rules it switches on (with those of every keyword inside it). */
+  private readonly tokenRules: number[][];
+  /** 'token' rules with keywords: they run only when one of those occurs inside a run. */
+  private readonly tokenKeyed: number[];
+  private readonly hasGate: Uint8Array;
+  /** Some rule's find is findHighEntropyTokens: its spans come from the run pass instead. */
+  private readonly usesEntropy: boolean;
+  private readonly minRun: number;
+  // Scratch, reused per text (redaction never re-enters itself).
+  private readonly gateOk: Uint8Array;
+  private readonly seen: Uint8Array;
+  private readonly hit: Uint8Array;
+  private text = '';
+  /** The spans of findHighEntropyTokens on the text last activated. */
+  entropySpans: RedactionSpan[] = [];
+  private readonly entropyState: EntropyScanState = { prevEnd: 0, prevInUrl: false };
+
+  constructor(rules: readonly RedactionRule[]) {
+    const gates = new Map<string, Gate>();
+    rules.forEach((rule, index) => {
+      if (rule.gate === null) return;
+      const flags = rule.gate.flags.replace(/[gy]/g, '');
+      const key = `/${rule.gate.source}/${flags}`;
+      let gate = gates.get(key);
+      if (gate === undefined) {
+        // A private copy without g/y, so test() keeps no lastIndex between texts.
+        gate = { re: new RegExp(rule.gate.source, flags), rules: [] };
+        gates.set(key, gate);
+      }
+      gate.rules.push(index);
+    });
+    this.gates = [...gates.values()];
+    // Joining is safe when no gate has flags, back references or named groups (which an alternation would renumber or clash).
+    const joinable = this.gates.every((g) => g.re.flags === '' && !/\\[1-9k]|\(\?</.test(g.re.source));
+    this.anyGate = this.gates.length > 1 && joinable ? new RegExp(this.gates.map((g) => `(?:${g.re.source})`).join('|')) : null;
+    this.hasGate = Uint8Array.from(rules, (r) => (r.gate === null ? 0 : 1));
+    const tokenKeyed = (r: RedactionRule): boolean => r.prefilter === 'token' && r.keywords.length > 0;
+    const textKeyed = (r: RedactionRule): boolean => r.prefilter === 'text' && r.keywords.length > 0;
+    this.alwaysOn = rules.flatMap((r, i) => (r.gate === null && r.keywords.length === 0 ? [i] : []));
+    // Without the u flag, /i folds only ASCII letters onto ASCII letters: KeywordScanner's case rule exactly.
+    this.textChecked = rules.flatMap((r, rule) =>
+      !tokenKeyed(r) && (r.gate !== null || textKeyed(r))
+        ? [{ rule, keywords: textKeyed(r) ? new RegExp(r.keywords.map((k) => escapeRegExp(k.toLowerCase())).join('|'), 'i') : null }]
+        : [],
+    );
+    const tokenKeywords = new Set<string>();
+    for (const rule of rules) if (rule.prefilter === 'token') for (const k of rule.keywords) tokenKeywords.add(k.toLowerCase());
+    const scanner = tokenKeywords.size === 0 ? null : new KeywordScanner([...tokenKeywords].sort());
+    this.tokenScanner = scanner;
+    this.tokenRules =
+      scanner === null
+        ? []
+        : scanner.keywords.map((hit) => {
+            const list: number[] = [];
+            rules.forEach((rule, index) => {
+              // A hit on `password` also stands for `pass`: a longer keyword hides the shorter one inside it.
+              if (rule.prefilter === 'token' && rule.keywords.some((k) => hit.includes(k.toLowerCase()))) list.push(index);
+            });
+            return list;
+          });
+    this.tokenKeyed = rules.flatMap((r, i) => (tokenKeyed(r) ? [i] : []));
+    this.usesEntropy = rules.some((r) => r.find === findHighEntropyTokens);
+    // Entropy tokens are made of run characters, so runs of the shorter length serve both.
+    this.minRun = scanner === null ? ENTROPY_MIN_LENGTH : Math.min(TOKEN_RUN_MIN, ENTROPY_MIN_LENGTH);
+    this.gateOk = new Uint8Array(rules.length);
+    this.seen = new Uint8Array(scanner === null ? 0 : scanner.keywords.length);
+    this.hit = new Uint8Array(rules.length);
+  }
+
+  /**
+   * The rules that can match `text`, ascending, and (in entropySpans) the spans of findHighEntropyTokens.
+   * A rule can match when its gate (if any) matches and then its 'text' keywords occur anywhere, its
+   * 'token' keywords inside a run of at least TOKEN_RUN_MIN run characters, or it has no keywords. One
+   * pass over the runs serves the token keywords and the entropy rule.
+   */
+  activate(text: string): readonly number[] {
+    let extra: number[] | null = null;
+    const gateOk = this.gateOk;
+    const gatesOpen = this.gates.length > 0 && (this.anyGate === null || this.anyGate.test(text));
+    if (gatesOpen) {
+      gateOk.fill(0);
+      for (const gate of this.gates) if (gate.re.test(text)) for (const r of gate.rules) gateOk[r] = 1;
+    }
+    for (const { rule, keywords } of this.textChecked) {
+      if (this.hasGate[rule] === 1 && !(gatesOpen && gateOk[rule] === 1)) continue;
+      if (keywords !== null && !keywords.test(text)) continue;
+      (extra ??= []).push(rule);
+    }
+    this.entropySpans = NO_SPANS;
+    const scanner = this.tokenScanner;
+    if ((scanner !== null || this.usesEntropy) && text.length >= this.minRun) {
+      this.text = text;
+      this.entropyState.prevEnd = 0;
+      this.entropyState.prevInUrl = false;
+      const marked = scanTokenRuns(text, this.minRun, scanner, this.seen, this);
+      this.text = '';
+      if (marked > 0) {
+        const seen = this.seen;
+        const hit = this.hit;
+        hit.fill(0);
+        for (let h = 0; h < seen.length; h++) if (seen[h] === 1) for (const r of this.tokenRules[h]!) hit[r] = 1;
+        seen.fill(0);
+        for (const r of this.tokenKeyed) {
+          if (hit[r] === 1 && (this.hasGate[r] === 0 || (gatesOpen && gateOk[r] === 1))) (extra ??= []).push(r);
+        }
+      }
+    }
+    if (extra === null) return this.alwaysOn;
+    return [...this.alwaysOn, ...extra].sort((a, b) => a - b);
+  }
+
+  /**
+   * An entropy token is at least ENTROPY_MIN_LENGTH run characters with lower and upper case letters
+   * and digits, so only runs holding all three go to the entropy scan.
+   */
+  run(start: number, end: number, classes: number): void {
+    if (!this.usesEntropy || end - start < ENTROPY_MIN_LENGTH || (classes & ENTROPY_CLASSES) !== ENTROPY_CLASSES) return;
+    if (this.entropySpans === NO_SPANS) this.entropySpans = [];
+    findHighEntropyTokensIn(this.text, start, end, this.entropyState, this.entropySpans);
+  }
+}
+
+const NO_SPANS: RedactionSpan[] = [];
 
 const plans = new WeakMap<readonly RedactionRule[], RulePlan>();
 
-function scannerFor(rules: readonly RedactionRule[], prefilter: 'text' | 'token'): { scanner: KeywordScanner | null; byKeyword: number[][] } {
-  const keywords = new Set<string>();
-  for (const rule of rules) if (rule.prefilter === prefilter) for (const k of rule.keywords) keywords.add(k.toLowerCase());
-  if (keywords.size === 0) return { scanner: null, byKeyword: [] };
-  const scanner = new KeywordScanner([...keywords].sort());
-  const byKeyword = scanner.keywords.map((hit) => {
-    const list: number[] = [];
-    rules.forEach((rule, index) => {
-      // A hit on `password` also stands for `pass`: a longer keyword hides the shorter one inside it.
-      if (rule.prefilter === prefilter && rule.keywords.some((k) => hit.includes(k.toLowerCase()))) list.push(index);
-    });
-    return list;
-  });
-  return { scanner, byKeyword };
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 }
 
 function planFor(rules: readonly RedactionRule[]): RulePlan {
-  const cached = plans.get(rules);
-  if (cached !== undefined) return cached;
-  const text = scannerFor(rules, 'text');
-  const token = scannerFor(rules, 'token');
-  const plan: RulePlan = {
-    textScanner: text.scanner,
-    tokenScanner: token.scanner,
-    textRules: text.byKeyword,
-    tokenRules: token.byKeyword,
-    textRuleCount: rules.filter((r) => r.prefilter === 'text' && r.keywords.length > 0).length,
-    alwaysOn: rules.flatMap((r, i) => (r.keywords.length === 0 ? [i] : [])),
-  };
-  plans.set(rules, plan);
+  let plan = plans.get(rules);
+  if (plan === undefined) {
+    plan = new RulePlan(rules);
+    plans.set(rules, plan);
+  }
   return plan;
-}
-
-// [A-Za-z0-9_+/=.-]: the characters a prefixed key is made of.
-const RUN_CHAR = new Uint8Array(128);
-for (const ch of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_+/=.-') RUN_CHAR[ch.charCodeAt(0)] = 1;
-
-function isRunChar(c: number): boolean {
-  return c < 128 && RUN_CHAR[c] === 1;
-}
-
-/**
- * Which rules can match: 'text' keywords anywhere, 'token' keywords only inside runs of at least
- * TOKEN_RUN_MIN run characters, found by probing every TOKEN_RUN_MIN-th character, so ordinary prose
- * is mostly skipped.
- */
-function activeRules(text: string, rules: readonly RedactionRule[], plan: RulePlan): boolean[] {
-  const active = new Array<boolean>(rules.length).fill(false);
-  for (const i of plan.alwaysOn) active[i] = true;
-  if (plan.textScanner !== null) {
-    let activated = 0;
-    const mark = (keyword: number): boolean => {
-      for (const i of plan.textRules[keyword]!) {
-        if (!active[i]) {
-          active[i] = true;
-          activated++;
-        }
-      }
-      return activated === plan.textRuleCount;
-    };
-    plan.textScanner.scan(text, 0, text.length, mark);
-  }
-  const tokenScanner = plan.tokenScanner;
-  if (tokenScanner === null) return active;
-  const n = text.length;
-  const k = TOKEN_RUN_MIN;
-  let i = 0;
-  while (i + k <= n) {
-    const probe = i + k - 1;
-    if (!isRunChar(text.charCodeAt(probe))) {
-      i = probe + 1;
-      continue;
-    }
-    let start = probe;
-    while (start > i && isRunChar(text.charCodeAt(start - 1))) start--;
-    let end = probe + 1;
-    while (end < n && isRunChar(text.charCodeAt(end))) end++;
-    if (end - start >= k) {
-      const hits = tokenScanner.scan(text, start, end, null);
-      for (let h = 0; h < hits.length; h += 2) for (const r of plan.tokenRules[hits[h]!]!) active[r] = true;
-    }
-    i = end;
-  }
-  return active;
 }
 
 interface Claim extends RedactionSpan {
@@ -180,6 +241,7 @@ function containsPosition(sorted: readonly number[], span: RedactionSpan): boole
 
 function sortedCounts(counts: Map<string, number>): RedactionCounts {
   const out: RedactionCounts = {};
+  if (counts.size === 0) return out;
   for (const id of [...counts.keys()].sort()) out[id] = counts.get(id)!;
   return out;
 }
@@ -190,11 +252,16 @@ const MIN_CANDIDATE_LENGTH = 8;
 function redactOnce(text: string, rules: readonly RedactionRule[], counts: Map<string, number>): string {
   if (text.length < MIN_CANDIDATE_LENGTH) return text;
   const plan = planFor(rules);
-  const active = activeRules(text, rules, plan);
-  const placeholders = placeholderPositions(text);
+  const run = plan.activate(text);
+  let placeholders: number[] | null = null;
   let claims: Claim[] = [];
-  for (let i = 0; i < rules.length; i++) {
-    if (active[i]) claims = mergeClaims(claims, rules[i]!.find(text), i, placeholders);
+  for (let k = 0; k < run.length; k++) {
+    const i = run[k]!;
+    const rule = rules[i]!;
+    const spans = rule.find === findHighEntropyTokens ? plan.entropySpans : rule.find(text);
+    if (spans.length === 0) continue;
+    placeholders ??= placeholderPositions(text);
+    claims = mergeClaims(claims, spans, i, placeholders);
   }
   if (claims.length === 0) return text;
   const parts: string[] = [];

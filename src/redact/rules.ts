@@ -34,6 +34,12 @@ export interface RedactionRule {
    * keys); this lets the prefilter skip ordinary prose. 'text': anywhere.
    */
   readonly prefilter: 'text' | 'token';
+  /**
+   * A regex that matches every text on which `find` can return a span, or null. The
+   * engine tests it (natively, far cheaper than a case-insensitive keyword search) before the keyword
+   * prefilter and skips the rule when it fails; a gate that is too loose costs time, never output.
+   */
+  readonly gate: RegExp | null;
   /** Spans to redact, ascending and non-overlapping. Pure and linear in the text's length. */
   readonly find: (text: string) => RedactionSpan[];
 }
@@ -57,6 +63,7 @@ function regexRule(spec: {
   pattern: RegExp;
   group?: boolean;
   accept?: (value: string) => boolean;
+  gate?: RegExp;
 }): RedactionRule {
   // One compiled regex per rule; find() resets lastIndex and runs to completion, so sharing it is safe.
   const re = new RegExp(spec.pattern.source, spec.pattern.flags.includes('g') ? spec.pattern.flags : spec.pattern.flags + 'g');
@@ -68,6 +75,7 @@ function regexRule(spec: {
     kind: spec.kind,
     keywords: spec.keywords,
     prefilter: spec.prefilter,
+    gate: spec.gate ?? null,
     find(text) {
       re.lastIndex = 0;
       const spans: RedactionSpan[] = [];
@@ -94,6 +102,8 @@ function isLiteralCredential(value: string): boolean {
 
 const PRIVATE_KEY_BEGIN = /-----BEGIN[ A-Z0-9]{0,40}PRIVATE KEY(?: BLOCK)?-----/g;
 const MAX_KEY_BLOCK = 64 * 1024;
+// Every match of PRIVATE_KEY_BEGIN starts so.
+const BEGIN_GATE = /-----BEGIN/;
 
 function isKeyBodyChar(c: number): boolean {
   // base64, whitespace, and the backslash/letter of `\n` escapes in a raw JSON line
@@ -231,11 +241,22 @@ function isKeyCloser(c: number): boolean {
 }
 
 // The last three letters of every key isSecretKeyName accepts (password → ord, token → ken, apiKey → key,
-// ...): checked without allocating, so the many ordinary `key: value` pairs of a JSON line cost little.
-const SECRET_KEY_ENDINGS = new Set(['ord', 'rds', 'swd', 'ase', 'ass', 'ret', 'ets', 'ken', 'ial', 'als', 'kie', 'key', 'eys']);
+// ...): checked on character codes, so the many ordinary `key: value` pairs of a JSON line cost little.
+const ENDINGS = ['ord', 'rds', 'swd', 'ase', 'ass', 'ret', 'ets', 'ken', 'ial', 'als', 'kie', 'key', 'eys'];
+const SECRET_KEY_ENDINGS = new Set(ENDINGS.map((e) => (e.charCodeAt(0) << 14) | (e.charCodeAt(1) << 7) | e.charCodeAt(2)));
+const ENDING_LAST_CHAR = new Uint8Array(128);
+for (const e of ENDINGS) ENDING_LAST_CHAR[e.charCodeAt(2)] = 1;
 
-function foldedEnding(text: string, end: number): string {
-  return String.fromCharCode(text.charCodeAt(end - 3) | 32, text.charCodeAt(end - 2) | 32, text.charCodeAt(end - 1) | 32);
+/** True when text[end - 3, end), ASCII case folded, is one of ENDINGS. */
+function hasSecretKeyEnding(text: string, end: number): boolean {
+  // No key of three characters fits; and charCodeAt before the text would knock JavaScriptCore off its fast path.
+  if (end < 3) return false;
+  // `| 32` folds ASCII upper case and leaves every other character outside a-z.
+  const c2 = text.charCodeAt(end - 1) | 32;
+  if (c2 >= 128 || ENDING_LAST_CHAR[c2] === 0) return false;
+  const c1 = text.charCodeAt(end - 2) | 32;
+  const c0 = text.charCodeAt(end - 3) | 32;
+  return c1 < 128 && c0 < 128 && SECRET_KEY_ENDINGS.has((c0 << 14) | (c1 << 7) | c2);
 }
 
 // Several rules read the same assignments; remember the last text's so it is scanned once per text.
@@ -254,7 +275,7 @@ function scanAssignments(text: string): Assignment[] {
   const tryKeyAt = (keyStart: number, keyEnd: number): void => {
     // `\npassword` in a raw JSON line: the n belongs to the escape.
     if (keyStart > 0 && text.charCodeAt(keyStart - 1) === 92) keyStart++;
-    if (keyEnd - keyStart < 3 || !SECRET_KEY_ENDINGS.has(foldedEnding(text, keyEnd))) return;
+    if (keyEnd - keyStart < 3 || !hasSecretKeyEnding(text, keyEnd)) return;
     const key = text.slice(keyStart, keyEnd);
     if (!SECRET_WORD.test(key)) return;
     let b = keyStart - 1;
@@ -290,6 +311,8 @@ function scanAssignments(text: string): Assignment[] {
     }
     let keyEnd = sep;
     while (keyEnd > resumeAt && sep - keyEnd < 12 && isKeyCloser(text.charCodeAt(keyEnd - 1))) keyEnd--;
+    // What tryKeyAt checks first, read before walking back over the key: most keys end otherwise.
+    if (!hasSecretKeyEnding(text, keyEnd)) continue;
     let keyStart = keyEnd;
     while (keyStart > resumeAt && keyEnd - keyStart <= MAX_KEY && isKeyChar(text.charCodeAt(keyStart - 1))) keyStart--;
     if (keyEnd - keyStart > MAX_KEY) continue;
@@ -366,6 +389,7 @@ function assignmentRule(spec: {
     kind: 'context',
     keywords: spec.keywords,
     prefilter: 'text',
+    gate: null,
     find(text) {
       const spans: RedactionSpan[] = [];
       for (const a of scanAssignments(text)) {
@@ -411,6 +435,7 @@ export const DEFAULT_REDACTION_RULES: readonly RedactionRule[] = [
     kind: 'shape',
     keywords: ['private_key'],
     prefilter: 'text',
+    gate: BEGIN_GATE,
     find: (text) => findPrivateKeyBlocks(text, true),
   },
   {
@@ -419,6 +444,7 @@ export const DEFAULT_REDACTION_RULES: readonly RedactionRule[] = [
     kind: 'shape',
     keywords: ['private key'],
     prefilter: 'text',
+    gate: BEGIN_GATE,
     find: (text) => findPrivateKeyBlocks(text, false),
   },
   {
@@ -427,6 +453,7 @@ export const DEFAULT_REDACTION_RULES: readonly RedactionRule[] = [
     kind: 'shape',
     keywords: ['eyJ'],
     prefilter: 'token',
+    gate: null,
     find: findJwts,
   },
   regexRule({
@@ -724,6 +751,7 @@ export const DEFAULT_REDACTION_RULES: readonly RedactionRule[] = [
     kind: 'context',
     keywords: ['://'],
     prefilter: 'text',
+    gate: /:\/\//,
     find: findUrlPasswords,
   },
   assignmentRule({
@@ -738,6 +766,8 @@ export const DEFAULT_REDACTION_RULES: readonly RedactionRule[] = [
     kind: 'context',
     keywords: ['authorization'],
     prefilter: 'text',
+    // Led by a rarer letter than `[Aa]uthorization|AUTHORIZATION`, so the joined gate scans faster.
+    gate: /rization|RIZATION/,
     pattern: new RegExp(
       String.raw`(?:[Aa]uthorization|AUTHORIZATION)${SEP}(?:(?:[Bb]earer|BEARER|[Bb]asic|BASIC|[Tt]oken|TOKEN|[Dd]igest|[Bb]ot|[Aa]pi[Kk]ey|APIKEY|sso-key|[Nn]egotiate|NTLM)[ \t]{1,3})?([^\s"'\\,;]{8,4096})`,
     ),
@@ -750,6 +780,8 @@ export const DEFAULT_REDACTION_RULES: readonly RedactionRule[] = [
     kind: 'context',
     keywords: ['bearer'],
     prefilter: 'text',
+    // `rer` and `RER` end `[Bb]earer` and `BEARER`, and start with a rarer letter than they do.
+    gate: /rer|RER/,
     pattern: /(?:[Bb]earer|BEARER)[ \t]{1,3}([A-Za-z0-9._~+/-]{16,4096}={0,2})/,
     group: true,
     accept: hasDigit,
@@ -766,6 +798,7 @@ export const DEFAULT_REDACTION_RULES: readonly RedactionRule[] = [
     kind: 'entropy',
     keywords: [],
     prefilter: 'text',
+    gate: null,
     find: findHighEntropyTokens,
   },
 ];
