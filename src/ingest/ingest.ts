@@ -56,9 +56,30 @@ export interface IngestSummary {
   receipts: Receipt[];
 }
 
-/** The subset of an EvidenceRecord the scorer needs: texts are dropped so grouping stays small. */
+const NO_HINTS: EvidenceRecord['link_hints'] = { oids: [], cwd: null, branch: null };
+
+/**
+ * The record as the scorer reads it (src/score reads ids, provenance, kind, model, markers, validations,
+ * the override, signals and each tool call's outcome): everything else is blanked so the run groups held
+ * in memory, or spilled to disk and read back, stay small. The type stays EvidenceRecord on purpose.
+ */
 function scoreView(record: EvidenceRecord): EvidenceRecord {
-  return { ...record, input_text: null, output_text: null, retrieved_context: [] };
+  return {
+    ...record,
+    input_hash: '',
+    output_hash: '',
+    input_text: null,
+    output_text: null,
+    source_files: [],
+    commands_run: [],
+    tool_calls: record.tool_calls.map((t) => ({ name: t.name, call_id: null, input_summary: null, ok: t.ok, error: null })),
+    retrieved_context: [],
+    observer_notes: '',
+    scratchpad_summary: null,
+    link_hints: NO_HINTS,
+    links: [],
+    unmapped_fields: [],
+  };
 }
 
 function addCounts(into: Record<string, number>, from: Record<string, number>): void {
