@@ -10,6 +10,7 @@ import { PreferenceSampleSchema } from './preference-sample.ts';
 import { ProvenanceSchema } from './provenance.ts';
 import { QuarantineEntrySchema } from './quarantine-entry.ts';
 import { RagSampleSchema } from './rag-sample.ts';
+import { ManifestSchema } from './manifest.ts';
 import { ReceiptSchema } from './receipt.ts';
 import { ScoredRunSchema } from './scored-run.ts';
 import { ScratchpadSummarySchema } from './scratchpad-summary.ts';
@@ -93,6 +94,12 @@ export const RECORD_SCHEMAS: readonly SchemaEntry[] = [
     title: 'Receipt',
     description: "What one stage read and wrote over one commit, hashed so anyone can verify it.",
     schema: ReceiptSchema,
+  },
+  {
+    name: 'manifest',
+    title: 'Manifest',
+    description: 'What was distilled for one source commit: counts, links, formats and the sha256 of every other file of its folder.',
+    schema: ManifestSchema,
   },
   {
     name: 'finding',

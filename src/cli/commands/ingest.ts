@@ -6,6 +6,7 @@ import { loadConfig } from '../../config/load.ts';
 import { expandSources } from '../../io/fs.ts';
 import { runIngest, type IngestSummary } from '../../ingest/ingest.ts';
 import { buildIngestSetup, collectIo } from '../wiring.ts';
+import { createGit } from '../../io/git.ts';
 import type { SourceSummary } from '../../collect/collect.ts';
 
 const HELP = `usage: git distill ingest <path|dir|glob>... [options]
@@ -83,6 +84,17 @@ export function ingestJson(s: IngestSummary): Record<string, unknown> {
   };
 }
 
+/** HEAD of the repository around `cwd`, for the receipts; null outside a repository or before the first commit. */
+async function readHeadOid(cwd: string): Promise<string | null> {
+  try {
+    const r = await createGit({ cwd }).run(['rev-parse', '--verify', '--quiet', 'HEAD^{commit}'], { allowExit: [1, 128] });
+    const oid = r.stdoutText.trim();
+    return r.exitCode === 0 && /^[0-9a-f]{40}$/.test(oid) ? oid : null;
+  } catch {
+    return null;
+  }
+}
+
 async function run(env: CliEnv, values: ParsedValues, positionals: string[]): Promise<number> {
   const setup = buildIngestSetup();
   if (values['list-formats'] === true) {
@@ -114,7 +126,7 @@ async function run(env: CliEnv, values: ParsedValues, positionals: string[]): Pr
     recorded_at: new Date(recordedAt).toISOString(),
     out_dir: out,
     command: ['git-distill', 'ingest', ...positionals].join(' '),
-    git_sha: null,
+    git_sha: out === null ? null : await readHeadOid(env.cwd),
     tool_version: env.version,
     now: env.now,
     onSource: (s) => {
