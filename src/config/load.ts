@@ -64,3 +64,12 @@ export function loadConfig(dir: string, explicit: string | null = null): { confi
   }
   return { config: parseConfig(text, path), path };
 }
+
+/**
+ * The config of a repository: `<repoRoot>/.distill/config.json` or the defaults. Never a file above the
+ * repository — a config in a parent directory (a home folder, a monorepo root) must not steer this one.
+ */
+export function loadRepoConfig(repoRoot: string): { config: DistillConfig; path: string | null } {
+  const path = join(repoRoot, CONFIG_PATH);
+  return existsSync(path) ? loadConfig(repoRoot, path) : { config: defaultConfig(), path: null };
+}

@@ -1,7 +1,7 @@
 // Wires the run pipeline to its edges: git (read-only plumbing for the source repo), the git store, the cache, source files.
 import { open } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
-import { isAbsolute, join } from 'node:path';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import type { DistillConfig } from '../../schemas/config.ts';
 import { DistillError, isDistillError } from '../errors.ts';
 import { createGit, type Git } from '../io/git.ts';
@@ -68,11 +68,27 @@ export async function readCommitFacts(git: Git, repoRoot: string, oid: string, b
   };
 }
 
+/**
+ * A committed config is input from whoever committed it: a relative source may not climb out of the
+ * repository (`../../.ssh/*`). Reading outside takes an absolute path, which is visibly deliberate.
+ */
+export function assertInsideRepo(pattern: string, repoRoot: string): void {
+  if (isAbsolute(pattern)) return;
+  const escapes = pattern.split(/[\\/]/).includes('..') || relative(repoRoot, resolve(repoRoot, pattern)).startsWith('..');
+  if (escapes) {
+    throw new DistillError('E_CONFIG_INVALID', `source '${pattern}' in .distill/config.json points outside the repository ${repoRoot}`, {
+      hint: 'name sources inside the repository, or give an absolute path to read logs elsewhere on purpose',
+      details: { path: pattern },
+    });
+  }
+}
+
 /** The configured, enabled sources expanded to files; a pattern that matches nothing yet is not an error. */
 export function listConfiguredSources(config: DistillConfig, repoRoot: string): SourceFile[] {
   const out = new Map<string, SourceFile>();
   for (const s of config.sources) {
     if (!s.enabled) continue;
+    assertInsideRepo(s.path, repoRoot);
     let files: Array<{ path: string; display_path: string }> = [];
     try {
       files = expandSources([s.path], repoRoot);

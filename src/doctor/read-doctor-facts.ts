@@ -2,7 +2,7 @@
 import { constants, existsSync } from 'node:fs';
 import { access, readdir, readFile } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
-import { loadConfig } from '../config/load.ts';
+import { loadRepoConfig } from '../config/load.ts';
 import { CACHE_DIR, STATE_DB, openDistillCache } from '../distill/cache.ts';
 import { findRepoRoot } from '../distill/open-context.ts';
 import { isDistillError } from '../errors.ts';
@@ -52,9 +52,9 @@ async function readGitVersion(cwd: string): Promise<string | null> {
 }
 
 function readConfigFact(root: string): ConfigFact {
-  let loaded: ReturnType<typeof loadConfig>;
+  let loaded: ReturnType<typeof loadRepoConfig>;
   try {
-    loaded = loadConfig(root);
+    loaded = loadRepoConfig(root);
   } catch (error) {
     if (!isDistillError(error)) throw error;
     const path = typeof error.details['path'] === 'string' ? error.details['path'] : join(root, '.distill', 'config.json');

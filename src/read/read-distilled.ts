@@ -1,6 +1,6 @@
 // Reads the user's history and the distill branch for log/show/verify: revisions through git, folders through the store; never writes.
 import { DistillError, isDistillError } from '../errors.ts';
-import { loadConfig } from '../config/load.ts';
+import { loadRepoConfig } from '../config/load.ts';
 import { createGit, type Git } from '../io/git.ts';
 import { createGitStore } from '../store/git-store.ts';
 import type { DistillStore } from '../store/store.ts';
@@ -30,7 +30,7 @@ export interface RepoStore {
 export async function openRepoStore(cwd: string, toolVersion: string): Promise<RepoStore> {
   const git = createGit({ cwd });
   const root = await readRepoRoot(git);
-  const { config } = loadConfig(root);
+  const { config } = loadRepoConfig(root);
   return { git, root, store: createGitStore({ git, ref: config.ref, tool_version: toolVersion }) };
 }
 

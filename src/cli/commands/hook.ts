@@ -3,7 +3,7 @@ import { appendFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { EXIT, DistillError } from '../../errors.ts';
 import type { CliEnv, Command, ParsedValues } from '../command.ts';
-import { loadConfig } from '../../config/load.ts';
+import { loadRepoConfig } from '../../config/load.ts';
 import { createGit } from '../../io/git.ts';
 import { findRepoRoot, openDistillContext } from '../../distill/open-context.ts';
 import { drainWork, withWorkerLock, type WorkerReport } from '../../distill/worker.ts';
@@ -43,7 +43,7 @@ async function work(env: CliEnv): Promise<WorkerReport> {
   const repoRoot = await findRepoRoot(git);
   const gitDir = (await git.run(['rev-parse', '--absolute-git-dir'])).stdoutText.trim();
   return withWorkerLock(gitDir, async () => {
-    const { config } = loadConfig(repoRoot);
+    const { config } = loadRepoConfig(repoRoot);
     const opened = await openDistillContext({ cwd: repoRoot, config, tool_version: env.version, slack_seconds: config.link.slack_seconds });
     try {
       const report = await drainWork(opened.ctx, gitDir);

@@ -1,7 +1,7 @@
 // `git distill relink`: carry distilled data of rewritten commits to their new oids by `git patch-id --stable`.
 import { EXIT, DistillError } from '../../errors.ts';
 import type { CliEnv, Command, ParsedValues } from '../command.ts';
-import { loadConfig } from '../../config/load.ts';
+import { loadRepoConfig } from '../../config/load.ts';
 import { createGit } from '../../io/git.ts';
 import { findRepoRoot, openDistillContext } from '../../distill/open-context.ts';
 import { carryCommit, computePatchIds, type CarryResult } from '../../distill/rewrite.ts';
@@ -27,7 +27,7 @@ async function run(env: CliEnv, values: ParsedValues, positionals: string[]): Pr
   if (!Number.isInteger(maxCount) || maxCount < 1) {
     throw new DistillError('E_USAGE', `--max-count must be a positive integer, not '${String(values['max-count'])}'`, { hint: 'git distill relink --max-count 1000' });
   }
-  const { config } = loadConfig(repoRoot);
+  const { config } = loadRepoConfig(repoRoot);
   const opened = await openDistillContext({ cwd: repoRoot, config, tool_version: env.version, slack_seconds: config.link.slack_seconds });
   try {
     const distilled = await opened.ctx.store.listSources();
