@@ -78,7 +78,10 @@ export interface Adapter<S = unknown> {
    * A read that resumes mid-file then replays the earlier lines through `map` to rebuild the state.
    */
   readonly stateful?: true;
-  /** Higher wins; 0 = not this format. Pure. */
+  /**
+   * How sure the adapter is that this is its format, on one scale for every adapter: 0 = not mine,
+   * 95 = named or shaped exactly like it, 50–70 = the right keys without its name. Highest wins. Pure.
+   */
   detect(probe: DetectProbe): number;
   /** Per-file state (a session header seen earlier in the file, a pending tool call, ...). */
   init(source_file: string): S;

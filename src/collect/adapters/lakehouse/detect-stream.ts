@@ -4,13 +4,13 @@ import { isRecord } from './parse-field.ts';
 import type { StreamSpec } from './stream-spec.ts';
 
 /** The file is named after the stream: the producer's own layout, so near certain. */
-export const NAME_CONFIDENCE = 0.95;
+export const NAME_CONFIDENCE = 95;
 /** Every signature key and one of the `any` keys are on the first line. */
-export const SIGNATURE_CONFIDENCE = 0.6;
+export const SIGNATURE_CONFIDENCE = 60;
 /** The `all` keys are there but none of the `any` keys. */
-export const PARTIAL_SIGNATURE_CONFIDENCE = 0.5;
+export const PARTIAL_SIGNATURE_CONFIDENCE = 50;
 /** Added when a stream's cue tells it from a twin of the same shape. */
-export const CUE_BONUS = 0.05;
+export const CUE_BONUS = 5;
 
 /** The last path segment, for POSIX and Windows separators alike. */
 function baseName(path: string): string {
