@@ -9,7 +9,7 @@ import { inspectSource, makeCheckpoint } from '../io/checkpoint.ts';
 import { readLines } from '../io/jsonl.ts';
 import { expandSources } from '../io/fs.ts';
 import { createGitStore } from '../store/git-store.ts';
-import { buildIngestSetup, collectIo } from '../cli/wiring.ts';
+import { buildIngestSetup, collectIo } from '../wiring.ts';
 import { openDistillCache } from './cache.ts';
 import { DEFAULT_LINK_SLACK_SECONDS } from './link.ts';
 import type { DistillContext, SourceCommit, SourceFile } from './run.ts';

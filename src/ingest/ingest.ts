@@ -16,11 +16,10 @@ import { digestFile, openHashedWriter, writeFileHashed, type HashedWriter } from
 
 export const CATEGORIES = ['accepted', 'partially_accepted', 'rejected', 'needs_human_review'] as const;
 
-export interface IngestRequest {
+/** What both ingest paths take; the parallel path's workers rebuild adapters, reader and redactor from `config`. */
+export interface IngestRequestBase {
   sources: CollectSource[];
-  adapters: readonly Adapter[];
   config: DistillConfig;
-  redact: TextRedactor;
   rules: ScoringRule[];
   rules_sha256: string;
   scorer_version: string;
@@ -37,6 +36,11 @@ export interface IngestRequest {
   /** Spill run groups to disk above this many records (bounded memory). */
   spool_records?: number;
   onSource?: (summary: SourceSummary) => void;
+}
+
+export interface IngestRequest extends IngestRequestBase {
+  adapters: readonly Adapter[];
+  redact: TextRedactor;
 }
 
 export interface IngestSummary {
@@ -63,7 +67,7 @@ const NO_HINTS: EvidenceRecord['link_hints'] = { oids: [], cwd: null, branch: nu
  * the override, signals and each tool call's outcome): everything else is blanked so the run groups held
  * in memory, or spilled to disk and read back, stay small. The type stays EvidenceRecord on purpose.
  */
-function scoreView(record: EvidenceRecord): EvidenceRecord {
+export function scoreView(record: EvidenceRecord): EvidenceRecord {
   return {
     ...record,
     input_hash: '',
@@ -82,7 +86,7 @@ function scoreView(record: EvidenceRecord): EvidenceRecord {
   };
 }
 
-function addCounts(into: Record<string, number>, from: Record<string, number>): void {
+export function addCounts(into: Record<string, number>, from: Record<string, number>): void {
   for (const [k, v] of Object.entries(from)) into[k] = (into[k] ?? 0) + v;
 }
 
@@ -92,15 +96,9 @@ function sorted(record: Record<string, number>): Record<string, number> {
   return out;
 }
 
-export async function runIngest(io: CollectIo, req: IngestRequest): Promise<IngestSummary> {
-  const started = req.now();
-  const config_sha256 = sha256Hex(canonicalJson(req.config));
-  const out = req.out_dir;
-  const evidenceOut: HashedWriter | null = out === null ? null : openHashedWriter(join(out, 'evidence.jsonl'));
-  const quarantineOut: HashedWriter | null = out === null ? null : openHashedWriter(join(out, 'quarantine.jsonl'));
-  const spool = new RunSpool<EvidenceRecord>({ memoryRecords: req.spool_records ?? 10_000 });
-
-  const summary: IngestSummary = {
+/** A summary with nothing counted yet. */
+export function emptyIngestSummary(out_dir: string | null): IngestSummary {
+  return {
     lines: 0,
     evidence: 0,
     quarantined: 0,
@@ -112,9 +110,109 @@ export async function runIngest(io: CollectIo, req: IngestRequest): Promise<Inge
     quarantined_by_reason: {},
     sources: [],
     skipped: [],
-    out_dir: out,
+    out_dir,
     receipts: [],
   };
+}
+
+/** Add one source's counts to the ingest summary; false when the source was skipped (and so not read). */
+export function addSourceSummary(summary: IngestSummary, s: SourceSummary): boolean {
+  summary.sources.push(s);
+  if (s.skipped !== null) {
+    summary.skipped.push({ source_file: s.source_file, reason: s.skipped });
+    return false;
+  }
+  summary.lines += s.lines;
+  summary.evidence += s.evidence;
+  summary.quarantined += s.quarantined;
+  summary.blank += s.blank;
+  addCounts(summary.redactions_by_rule, s.redactions);
+  addCounts(summary.quarantined_by_reason, s.quarantined_by_reason);
+  if (s.format !== null) summary.formats[s.format] = (summary.formats[s.format] ?? 0) + 1;
+  return true;
+}
+
+/** Once every source is in: the per-rule and per-reason counts in key order, so the output never depends on input order. */
+export function sortSummaryCounts(summary: IngestSummary): void {
+  summary.redactions_by_rule = sorted(summary.redactions_by_rule);
+  summary.quarantined_by_reason = sorted(summary.quarantined_by_reason);
+}
+
+export type WrittenFile = { sha256: string; bytes: number; lines: number };
+
+export interface ReceiptInput {
+  started: Date;
+  input_files: Receipt['input_files'];
+  evidence: WrittenFile;
+  quarantine: WrittenFile;
+  scored: WrittenFile;
+  scored_valid: boolean;
+}
+
+/** Build and write receipts/collect.json and receipts/score.json, and put them in the summary. */
+export async function writeIngestReceipts(req: IngestRequestBase, out: string, summary: IngestSummary, r: ReceiptInput): Promise<void> {
+  const config_sha256 = sha256Hex(canonicalJson(req.config));
+  const ev = r.evidence;
+  const sc = r.scored;
+  const reconciled = summary.lines === summary.evidence + summary.quarantined + summary.blank;
+  const collectEnded = req.now();
+  const collect = buildReceipt({
+    stage: 'collect',
+    command: req.command,
+    git_sha: req.git_sha,
+    tool_version: req.tool_version,
+    config_sha256,
+    input_files: r.input_files,
+    output_files: [
+      { path: 'evidence.jsonl', sha256: ev.sha256 },
+      { path: 'quarantine.jsonl', sha256: r.quarantine.sha256 },
+    ],
+    record_counts: {
+      in: summary.lines,
+      out: summary.evidence,
+      quarantined: summary.quarantined,
+      blank: summary.blank,
+      ...redactionCounts(summary.redactions_by_rule),
+    },
+    validation_pass: reconciled && ev.lines === summary.evidence,
+    errors: reconciled ? [] : [`counts do not reconcile: ${summary.lines} lines ≠ evidence + quarantined + blank`],
+    warnings: summary.skipped.map((s) => `skipped ${s.source_file}: ${s.reason}`),
+    duration_ms: Math.max(0, collectEnded.getTime() - r.started.getTime()),
+    started_at: r.started.toISOString(),
+    ended_at: collectEnded.toISOString(),
+    prev_receipt_sha256: null,
+  });
+  const scoreEnded = req.now();
+  const score = buildReceipt({
+    stage: 'score',
+    command: req.command,
+    git_sha: req.git_sha,
+    tool_version: req.tool_version,
+    config_sha256,
+    input_files: [{ path: 'evidence.jsonl', sha256: ev.sha256, bytes: ev.bytes, lines: ev.lines }],
+    output_files: [{ path: 'scored.jsonl', sha256: sc.sha256 }],
+    record_counts: { in: summary.evidence, out: summary.runs, ...summary.runs_by_category },
+    validation_pass: r.scored_valid && sc.lines === summary.runs,
+    errors: r.scored_valid ? [] : ['a scored run failed ScoredRunSchema'],
+    warnings: [`rules_sha256 ${req.rules_sha256}`],
+    duration_ms: Math.max(0, scoreEnded.getTime() - collectEnded.getTime()),
+    started_at: collectEnded.toISOString(),
+    ended_at: scoreEnded.toISOString(),
+    prev_receipt_sha256: receiptSha256(collect),
+  });
+  await writeFileHashed(join(out, 'receipts', 'collect.json'), renderReceipt(collect));
+  await writeFileHashed(join(out, 'receipts', 'score.json'), renderReceipt(score));
+  summary.receipts = [collect, score];
+}
+
+/** The sequential path (`--jobs 1`), and the reference the parallel path (parallel.ts) must match byte for byte. */
+export async function runIngest(io: CollectIo, req: IngestRequest): Promise<IngestSummary> {
+  const started = req.now();
+  const out = req.out_dir;
+  const evidenceOut: HashedWriter | null = out === null ? null : openHashedWriter(join(out, 'evidence.jsonl'));
+  const quarantineOut: HashedWriter | null = out === null ? null : openHashedWriter(join(out, 'quarantine.jsonl'));
+  const spool = new RunSpool<EvidenceRecord>({ memoryRecords: req.spool_records ?? 10_000 });
+  const summary = emptyIngestSummary(out);
 
   try {
     const sink = {
@@ -129,26 +227,14 @@ export async function runIngest(io: CollectIo, req: IngestRequest): Promise<Inge
     const inputFiles: Receipt['input_files'] = [];
     for (const source of req.sources) {
       const s = await collectSource(io, source, { adapters: req.adapters, recorded_at: req.recorded_at, ingest: req.config.ingest, redact: req.redact }, sink);
-      summary.sources.push(s);
+      const read = addSourceSummary(summary, s);
       req.onSource?.(s);
-      if (s.skipped !== null) {
-        summary.skipped.push({ source_file: s.source_file, reason: s.skipped });
-        continue;
-      }
-      summary.lines += s.lines;
-      summary.evidence += s.evidence;
-      summary.quarantined += s.quarantined;
-      summary.blank += s.blank;
-      addCounts(summary.redactions_by_rule, s.redactions);
-      addCounts(summary.quarantined_by_reason, s.quarantined_by_reason);
-      if (s.format !== null) summary.formats[s.format] = (summary.formats[s.format] ?? 0) + 1;
-      if (out !== null) {
+      if (read && out !== null) {
         const d = await digestFile(source.path);
         inputFiles.push({ path: source.display_path, sha256: d.sha256, bytes: d.bytes, lines: d.lines });
       }
     }
-    summary.redactions_by_rule = sorted(summary.redactions_by_rule);
-    summary.quarantined_by_reason = sorted(summary.quarantined_by_reason);
+    sortSummaryCounts(summary);
 
     const scoredOut: HashedWriter | null = out === null ? null : openHashedWriter(join(out, 'scored.jsonl'));
     let scoredValid = true;
@@ -162,58 +248,14 @@ export async function runIngest(io: CollectIo, req: IngestRequest): Promise<Inge
     }
 
     if (out !== null && evidenceOut !== null && quarantineOut !== null && scoredOut !== null) {
-      const ev = await evidenceOut.close();
-      const qu = await quarantineOut.close();
-      const sc = await scoredOut.close();
-      const reconciled = summary.lines === summary.evidence + summary.quarantined + summary.blank;
-      const collectEnded = req.now();
-      const collect = buildReceipt({
-        stage: 'collect',
-        command: req.command,
-        git_sha: req.git_sha,
-        tool_version: req.tool_version,
-        config_sha256,
+      await writeIngestReceipts(req, out, summary, {
+        started,
         input_files: inputFiles,
-        output_files: [
-          { path: 'evidence.jsonl', sha256: ev.sha256 },
-          { path: 'quarantine.jsonl', sha256: qu.sha256 },
-        ],
-        record_counts: {
-          in: summary.lines,
-          out: summary.evidence,
-          quarantined: summary.quarantined,
-          blank: summary.blank,
-          ...redactionCounts(summary.redactions_by_rule),
-        },
-        validation_pass: reconciled && ev.lines === summary.evidence,
-        errors: reconciled ? [] : [`counts do not reconcile: ${summary.lines} lines ≠ evidence + quarantined + blank`],
-        warnings: summary.skipped.map((s) => `skipped ${s.source_file}: ${s.reason}`),
-        duration_ms: Math.max(0, collectEnded.getTime() - started.getTime()),
-        started_at: started.toISOString(),
-        ended_at: collectEnded.toISOString(),
-        prev_receipt_sha256: null,
+        evidence: await evidenceOut.close(),
+        quarantine: await quarantineOut.close(),
+        scored: await scoredOut.close(),
+        scored_valid: scoredValid,
       });
-      const scoreEnded = req.now();
-      const score = buildReceipt({
-        stage: 'score',
-        command: req.command,
-        git_sha: req.git_sha,
-        tool_version: req.tool_version,
-        config_sha256,
-        input_files: [{ path: 'evidence.jsonl', sha256: ev.sha256, bytes: ev.bytes, lines: ev.lines }],
-        output_files: [{ path: 'scored.jsonl', sha256: sc.sha256 }],
-        record_counts: { in: summary.evidence, out: summary.runs, ...summary.runs_by_category },
-        validation_pass: scoredValid && sc.lines === summary.runs,
-        errors: scoredValid ? [] : ['a scored run failed ScoredRunSchema'],
-        warnings: [`rules_sha256 ${req.rules_sha256}`],
-        duration_ms: Math.max(0, scoreEnded.getTime() - collectEnded.getTime()),
-        started_at: collectEnded.toISOString(),
-        ended_at: scoreEnded.toISOString(),
-        prev_receipt_sha256: receiptSha256(collect),
-      });
-      await writeFileHashed(join(out, 'receipts', 'collect.json'), renderReceipt(collect));
-      await writeFileHashed(join(out, 'receipts', 'score.json'), renderReceipt(score));
-      summary.receipts = [collect, score];
     }
     return summary;
   } finally {

@@ -2,7 +2,7 @@
 import { describe, expect, test } from 'bun:test';
 import fc from 'fast-check';
 import { canonicalJson, sha256Hex } from '../canonical.ts';
-import { buildScoring } from '../cli/wiring.ts';
+import { buildScoring } from '../wiring.ts';
 import { buildFolderFiles } from '../distill/build-folder.ts';
 import { defaultConfig } from '../../schemas/config.ts';
 import { buildFolder } from './folder-builder.fixture.ts';

@@ -4,8 +4,9 @@ import { DistillError, EXIT } from '../../errors.ts';
 import type { CliEnv, Command, ParsedValues } from '../command.ts';
 import { loadConfig } from '../../config/load.ts';
 import { expandSources } from '../../io/fs.ts';
-import { runIngest, type IngestSummary } from '../../ingest/ingest.ts';
-import { buildIngestSetup, collectIo } from '../wiring.ts';
+import { runIngest, type IngestRequestBase, type IngestSummary } from '../../ingest/ingest.ts';
+import { runIngestParallel } from '../../ingest/parallel.ts';
+import { buildIngestSetup, collectIo } from '../../wiring.ts';
 import { createGit } from '../../io/git.ts';
 import type { SourceSummary } from '../../collect/collect.ts';
 
@@ -22,6 +23,9 @@ options:
   --strict             exit 3 when any line was quarantined
   --recorded-at <iso>  the time recorded in provenance (default: now); fix it for byte-identical reruns
   --config <file>      use this config instead of the nearest .distill/config.json
+  --jobs <n>           read and score on n worker threads (default 1). Outputs are byte-identical
+                       whatever n; on 2 cores --jobs 2 measured 1.5x faster on 1 GB, but peak memory
+                       then grows with the input (one thread stays flat: 300 MB at 1 GB)
   --list-formats       print the known formats and exit
   -h, --help           this help
       --version        print the version
@@ -95,6 +99,16 @@ async function readHeadOid(cwd: string): Promise<string | null> {
   }
 }
 
+function parseJobs(value: ParsedValues[string]): number {
+  // One thread by default: its memory stays flat whatever the input size; the pool's does not yet.
+  if (value === undefined) return 1;
+  const n = typeof value === 'string' && /^[0-9]+$/.test(value) ? Number(value) : NaN;
+  if (!Number.isSafeInteger(n) || n < 1) {
+    throw new DistillError('E_USAGE', `--jobs '${String(value)}' is not a whole number of at least 1`, { hint: 'use e.g. --jobs 2, or --jobs 1 for one thread' });
+  }
+  return n;
+}
+
 async function run(env: CliEnv, values: ParsedValues, positionals: string[]): Promise<number> {
   const setup = buildIngestSetup();
   if (values['list-formats'] === true) {
@@ -108,6 +122,7 @@ async function run(env: CliEnv, values: ParsedValues, positionals: string[]): Pr
   if (format !== null && !setup.adapters.some((a) => a.id === format)) {
     throw new DistillError('E_USAGE', `unknown format '${format}'`, { hint: 'git distill ingest --list-formats' });
   }
+  const jobs = parseJobs(values.jobs);
   const recordedAt = typeof values['recorded-at'] === 'string' ? values['recorded-at'] : env.now().toISOString();
   if (Number.isNaN(Date.parse(recordedAt))) {
     throw new DistillError('E_USAGE', `--recorded-at '${recordedAt}' is not an ISO date`, { hint: 'use e.g. --recorded-at 2026-01-01T00:00:00Z' });
@@ -117,11 +132,9 @@ async function run(env: CliEnv, values: ParsedValues, positionals: string[]): Pr
   const out = typeof values.out === 'string' ? resolve(env.cwd, values.out) : null;
   const tty = env.stderrIsTTY && values.json !== true;
   let done = 0;
-  const summary = await runIngest(collectIo(), {
+  const base: IngestRequestBase = {
     sources,
-    adapters: setup.adapters,
     config,
-    redact: setup.redactor(config),
     ...setup.scoring(config),
     recorded_at: new Date(recordedAt).toISOString(),
     out_dir: out,
@@ -133,7 +146,11 @@ async function run(env: CliEnv, values: ParsedValues, positionals: string[]): Pr
       done++;
       if (tty) env.stderr(`\r\x1b[2K[${done}/${sources.length}] ${s.source_file}`);
     },
-  });
+  };
+  const summary =
+    jobs === 1
+      ? await runIngest(collectIo(), { ...base, adapters: setup.adapters, redact: setup.redactor(config) })
+      : await runIngestParallel(base, { jobs });
   if (tty) env.stderr('\r\x1b[2K');
   env.stdout(values.json === true ? JSON.stringify(ingestJson(summary)) + '\n' : renderIngestText(summary));
   if (values.strict === true && summary.quarantined > 0) {
@@ -154,6 +171,7 @@ export const ingestCommand: Command = {
     strict: { type: 'boolean' },
     'recorded-at': { type: 'string' },
     config: { type: 'string' },
+    jobs: { type: 'string' },
     'list-formats': { type: 'boolean' },
   },
   allowPositionals: true,

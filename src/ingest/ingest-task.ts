@@ -1,0 +1,192 @@
+// The work an ingest worker does, as plain functions: collect a file or a byte range of it, or score a batch of run groups.
+import { existsSync, readFileSync } from 'node:fs';
+import { canonicalJson, sha256Hex } from '../canonical.ts';
+import type { DistillConfig } from '../../schemas/config.ts';
+import type { EvidenceRecord } from '../../schemas/evidence-record.ts';
+import { ScoredRunSchema } from '../../schemas/scored-run.ts';
+import type { Adapter } from '../collect/adapter.ts';
+import { collectSource, type CollectIo, type CollectLine, type CollectSource, type SourceSummary } from '../collect/collect.ts';
+import type { TextRedactor } from '../collect/finalize.ts';
+import { readLines } from '../io/jsonl.ts';
+import { runOrderKey } from '../io/run-spool.ts';
+import { scoreRuns } from '../score/score.ts';
+import type { ScoringRule } from '../score/rules.ts';
+import { DistillError, type ErrorCode } from '../errors.ts';
+import { CATEGORIES, scoreView } from './ingest.ts';
+
+/** Sent once to each worker: everything it needs to rebuild the main thread's setup. */
+export interface WorkerInit {
+  config: DistillConfig;
+  recorded_at: string;
+  rules: ScoringRule[];
+  scorer_version: string;
+  /** False when nothing is written (no --out): evidence and quarantine lines are then not even serialised. */
+  emit_lines: boolean;
+}
+
+/**
+ * Lines [start, end) of a file, cut by the main thread at line starts. `line` is the number of the line at
+ * `start`; end null = to the end of the file, as the sequential read goes.
+ */
+export interface ByteRange {
+  start: number;
+  end: number | null;
+  line: number;
+}
+
+export interface CollectTask {
+  kind: 'collect';
+  /** With a range, `format` is the adapter the main thread detected on the file's first lines. */
+  source: CollectSource;
+  range: ByteRange | null;
+}
+
+export interface ScoreTask {
+  kind: 'score';
+  /** Run bucket files in bucket order (missing = empty bucket); see RUN_BUCKETS. */
+  files: string[];
+}
+
+export type IngestTask = CollectTask | ScoreTask;
+
+export interface CollectResult {
+  kind: 'collect';
+  summary: SourceSummary;
+  /** Canonical evidence lines joined by '\n' ('' when none or not emitted); canonical JSON never holds a raw newline. */
+  evidence: string;
+  quarantine: string;
+  /** Run records by bucket: each block is the lines `[run_id, score view]` (JSON) of one bucket, in evidence order. */
+  buckets: Array<{ bucket: number; lines: string }>;
+}
+
+export interface ScoreResult {
+  kind: 'score';
+  /** Canonical scored-run lines joined by '\n'. */
+  lines: string;
+  runs: number;
+  runs_by_category: Record<(typeof CATEGORIES)[number], number>;
+  /** False when a scored run failed ScoredRunSchema. */
+  valid: boolean;
+}
+
+export type TaskResult = CollectResult | ScoreResult;
+
+/** A DistillError as it crosses a worker boundary (structured clone drops the class). */
+export interface TaskError {
+  code: ErrorCode;
+  message: string;
+  hint: string | null;
+  details: Record<string, unknown>;
+}
+
+/** Main thread → worker. */
+export type ToWorker = { type: 'init'; init: WorkerInit } | { type: 'task'; id: number; task: IngestTask };
+
+/** Worker → main thread. */
+export type FromWorker = { type: 'result'; id: number; result: TaskResult } | { type: 'error'; id: number; error: TaskError };
+
+export interface WorkerContext {
+  init: WorkerInit;
+  adapters: readonly Adapter[];
+  io: CollectIo;
+  redact: TextRedactor;
+}
+
+/**
+ * Score views are grouped by run through 256 buckets on disk, keyed by the first byte of sha256(run_id):
+ * RunSpool's layout, so runs come out in runOrderKey order bucket by bucket. Workers hash and serialise,
+ * the main thread only appends each range's blocks to the bucket files, in range order.
+ */
+export const RUN_BUCKETS = 256;
+
+export function runBucket(run_id: string): number {
+  return parseInt(sha256Hex(run_id).slice(0, 2), 16);
+}
+
+/** The reader limited to one range: starts at the range's first line with its number, stops at its end. */
+export function rangeIo(io: CollectIo, range: ByteRange): CollectIo {
+  return {
+    ...io,
+    readLines: (path, opts) => readRange(path, opts.maxLineBytes, range),
+  };
+}
+
+async function* readRange(path: string, maxLineBytes: number, range: ByteRange): AsyncGenerator<CollectLine> {
+  for await (const line of readLines(path, { maxLineBytes, startOffset: range.start, startLine: range.line })) {
+    if (range.end !== null && line.byte_offset >= range.end) return;
+    yield line;
+  }
+}
+
+export async function runCollectTask(ctx: WorkerContext, task: CollectTask): Promise<CollectResult> {
+  const evidence: string[] = [];
+  const quarantine: string[] = [];
+  const byBucket = new Map<number, string[]>();
+  const emit = ctx.init.emit_lines;
+  const io = task.range === null ? ctx.io : rangeIo(ctx.io, task.range);
+  const summary = await collectSource(
+    io,
+    task.source,
+    { adapters: ctx.adapters, recorded_at: ctx.init.recorded_at, ingest: ctx.init.config.ingest, redact: ctx.redact },
+    {
+      evidence(record: EvidenceRecord) {
+        if (emit) evidence.push(canonicalJson(record));
+        const bucket = runBucket(record.run_id);
+        const line = JSON.stringify([record.run_id, scoreView(record)]);
+        const lines = byBucket.get(bucket);
+        if (lines === undefined) byBucket.set(bucket, [line]);
+        else lines.push(line);
+      },
+      quarantine(entry) {
+        if (emit) quarantine.push(canonicalJson(entry));
+      },
+    },
+  );
+  const buckets = [...byBucket].map(([bucket, lines]) => ({ bucket, lines: lines.join('\n') }));
+  return { kind: 'collect', summary, evidence: evidence.join('\n'), quarantine: quarantine.join('\n'), buckets };
+}
+
+/** The runs of one bucket file in runOrderKey order, each with its records in evidence order (as RunSpool.groups). */
+function bucketGroups(file: string): EvidenceRecord[][] {
+  if (!existsSync(file)) return [];
+  const groups = new Map<string, EvidenceRecord[]>();
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    if (line === '') continue;
+    const [run_id, record] = JSON.parse(line) as [string, EvidenceRecord];
+    const list = groups.get(run_id);
+    if (list === undefined) groups.set(run_id, [record]);
+    else list.push(record);
+  }
+  const keyed = [...groups.keys()].map((id) => [runOrderKey(id), id] as const);
+  keyed.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  return keyed.map(([, id]) => groups.get(id)!);
+}
+
+/** Exactly the sequential scoring loop of runIngest, over the runs of some buckets. */
+export function runScoreTask(ctx: WorkerContext, task: ScoreTask): ScoreResult {
+  const lines: string[] = [];
+  const runs_by_category: ScoreResult['runs_by_category'] = { accepted: 0, partially_accepted: 0, rejected: 0, needs_human_review: 0 };
+  let valid = true;
+  for (const file of task.files) {
+    for (const records of bucketGroups(file)) {
+      const [scored] = scoreRuns(records, { rules: ctx.init.rules, scored_at: ctx.init.recorded_at, scorer_version: ctx.init.scorer_version });
+      if (scored === undefined) continue;
+      if (!ScoredRunSchema.safeParse(scored).success) valid = false;
+      runs_by_category[scored.category]++;
+      lines.push(canonicalJson(scored));
+    }
+  }
+  return { kind: 'score', lines: lines.join('\n'), runs: lines.length, runs_by_category, valid };
+}
+
+export function runTask(ctx: WorkerContext, task: IngestTask): Promise<TaskResult> | TaskResult {
+  return task.kind === 'collect' ? runCollectTask(ctx, task) : runScoreTask(ctx, task);
+}
+
+export function toTaskError(error: unknown): TaskError {
+  if (error instanceof DistillError) {
+    return { code: error.code, message: error.message, hint: error.hint ?? null, details: error.details };
+  }
+  const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
+  return { code: 'E_INTERNAL', message, hint: null, details: {} };
+}
