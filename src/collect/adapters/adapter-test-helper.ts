@@ -4,6 +4,11 @@ import { join } from 'node:path';
 import { EvidenceRecordSchema } from '../../../schemas/evidence-record.ts';
 import type { EvidenceRecord } from '../../../schemas/evidence-record.ts';
 import type { Adapter, EvidenceDraft, MapRejection } from '../adapter.ts';
+import { IngestConfigSchema } from '../../../schemas/config.ts';
+import { collectSource, type SourceSummary } from '../collect.ts';
+import { collectIo } from '../../wiring.ts';
+import { DEFAULT_RULES } from '../../score/rules.ts';
+import { SCORER_VERSION, scoreRuns } from '../../score/score.ts';
 
 export interface AdapterRun {
   lines: number;
@@ -88,4 +93,43 @@ export function resolveSamplesDir(format: string): string {
   const found = candidates.find((dir) => existsSync(dir));
   if (found === undefined) throw new Error(`no ${format} samples in ${candidates.join(', ')}`);
   return found;
+}
+
+/** What a JSON-container adapter made of a document: each item's draft or rejection, with its pointer and line. */
+export interface JsonRun {
+  items: number;
+  evidence: Array<{ pointer: string; line: number; draft: EvidenceDraft }>;
+  rejections: Array<{ pointer: string; code: MapRejection['code']; reason: string }>;
+}
+
+/** Drives a JSON-container adapter the way collect does: split once, init once, map every item in order. */
+export function runJsonAdapter<S>(adapter: Adapter<S>, path: string, doc: unknown = JSON.parse(readFileSync(path, 'utf8'))): JsonRun {
+  if (adapter.split === undefined) throw new Error(`${adapter.id} has no split`);
+  const split = adapter.split(doc);
+  if (!split.ok) throw new Error(`split failed for ${path}: ${split.reason}`);
+  const state = adapter.init(path);
+  const run: JsonRun = { items: split.items.length, evidence: [], rejections: [] };
+  split.items.forEach((item, index) => {
+    const result = adapter.map(item.value, { source_file: path, line: index + 1, byte_offset: 0, pointer: item.pointer }, state);
+    if (result.ok) run.evidence.push({ pointer: item.pointer, line: index + 1, draft: result.draft });
+    else run.rejections.push({ pointer: item.pointer, ...result.rejection });
+  });
+  return run;
+}
+
+/** Collects one file through collect with the real readers and only `adapters` registered, then scores it. */
+export async function collectAndScore(
+  adapters: readonly Adapter[],
+  path: string,
+): Promise<{ summary: SourceSummary; records: EvidenceRecord[]; quarantined: string[]; categories: string[] }> {
+  const records: EvidenceRecord[] = [];
+  const quarantined: string[] = [];
+  const summary = await collectSource(
+    collectIo(),
+    { path, display_path: path, format: null },
+    { adapters, recorded_at: '2026-01-01T00:00:00Z', ingest: IngestConfigSchema.parse({}), redact: (t) => t },
+    { evidence: (r) => void records.push(r), quarantine: (q) => void quarantined.push(q.pointer ?? String(q.line_offset)) },
+  );
+  const scored = scoreRuns(records, { rules: DEFAULT_RULES, scored_at: '2026-01-01T00:00:00Z', scorer_version: SCORER_VERSION });
+  return { summary, records, quarantined, categories: scored.map((r) => r.category) };
 }

@@ -4,10 +4,10 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { sha256Hex } from '../../canonical.ts';
 import { IngestConfigSchema } from '../../../schemas/config.ts';
-import type { Adapter, EvidenceDraft, MapRejection } from '../adapter.ts';
+import type { Adapter, EvidenceDraft } from '../adapter.ts';
 import { collectSource, detectAdapter } from '../collect.ts';
 import type { CollectIo, SourceSummary } from '../collect.ts';
-import { buildTestRecord, resolveSamplesDir } from './adapter-test-helper.ts';
+import { buildTestRecord, resolveSamplesDir, runJsonAdapter, type JsonRun } from './adapter-test-helper.ts';
 import { DEFAULT_RULES } from '../../score/rules.ts';
 import { scoreRuns } from '../../score/score.ts';
 import { claudeCodeAdapter } from './claude-code.ts';
@@ -19,25 +19,7 @@ const SAMPLES = resolveSamplesDir('copilot-cli');
 const ALL_SAMPLES = join(SAMPLES, '..');
 const FIXTURES = join(import.meta.dir, '../../../tests/fixtures/copilot-cli');
 
-interface JsonRun {
-  items: number;
-  evidence: Array<{ pointer: string; draft: EvidenceDraft }>;
-  rejections: Array<{ pointer: string; code: MapRejection['code']; reason: string }>;
-}
 
-/** Drives a JSON-container adapter over a file the way collect does: split once, then map each item in order. */
-function runJsonAdapter<S>(adapter: Adapter<S>, path: string): JsonRun {
-  const split = adapter.split?.(JSON.parse(readFileSync(path, 'utf8')));
-  if (split === undefined || !split.ok) throw new Error(`split failed for ${path}: ${split?.ok === false ? split.reason : 'no split'}`);
-  const state = adapter.init(path);
-  const run: JsonRun = { items: split.items.length, evidence: [], rejections: [] };
-  split.items.forEach((item, index) => {
-    const result = adapter.map(item.value, { source_file: path, line: index + 1, byte_offset: 0, pointer: item.pointer }, state);
-    if (result.ok) run.evidence.push({ pointer: item.pointer, draft: result.draft });
-    else run.rejections.push({ pointer: item.pointer, ...result.rejection });
-  });
-  return run;
-}
 
 function kinds(run: JsonRun): Record<string, number> {
   const counts: Record<string, number> = {};

@@ -2,70 +2,15 @@
 import { describe, expect, test } from 'bun:test';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { EvidenceRecord } from '../../../schemas/evidence-record.ts';
-import { IngestConfigSchema } from '../../../schemas/config.ts';
-import { parseJsonGuarded, readJsonDocument } from '../../io/json-guard.ts';
-import { readLines } from '../../io/jsonl.ts';
-import { DEFAULT_RULES } from '../../score/rules.ts';
-import { SCORER_VERSION, scoreRuns } from '../../score/score.ts';
-import { collectSource } from '../collect.ts';
-import type { CollectIo, SourceSummary } from '../collect.ts';
-import type { Adapter, EvidenceDraft, MapRejection } from '../adapter.ts';
-import { buildTestRecord, countByKind, resolveSamplesDir, runAdapterOnFile } from './adapter-test-helper.ts';
+import type { Adapter, EvidenceDraft } from '../adapter.ts';
+import { buildTestRecord, countByKind, resolveSamplesDir, runAdapterOnFile, runJsonAdapter, type JsonRun, collectAndScore } from './adapter-test-helper.ts';
 import { geminiCliAdapter, geminiCliJsonlAdapter } from './gemini-cli.ts';
 
 const SAMPLES = resolveSamplesDir('gemini-cli');
 const FIXTURES = join(import.meta.dir, '../../../tests/fixtures/gemini-cli');
 
-/** Collects one file through collect with the real readers and only `adapters` registered, then scores it. */
-async function collectAndScore(
-  adapters: readonly Adapter[],
-  path: string,
-): Promise<{ summary: SourceSummary; records: EvidenceRecord[]; quarantined: string[]; categories: string[] }> {
-  const io: CollectIo = {
-    readLines: (p, opts) => readLines(p, { maxLineBytes: opts.maxLineBytes }),
-    parseJson: (text, opts) => {
-      const r = parseJsonGuarded(text, opts);
-      return r.ok ? r : { ok: false, code: r.code, reason: r.reason };
-    },
-    readJsonDocument: async (p, opts) => {
-      const r = await readJsonDocument(p, opts);
-      if (r.ok) return { ok: true, value: r.value, bytes: r.byte_length, sha256: r.sha256 };
-      return { ok: false, code: r.code, reason: r.reason, bytes: r.byte_length, sha256: r.sha256 };
-    },
-  };
-  const records: EvidenceRecord[] = [];
-  const quarantined: string[] = [];
-  const summary = await collectSource(
-    io,
-    { path, display_path: path, format: null },
-    { adapters, recorded_at: '2026-01-01T00:00:00Z', ingest: IngestConfigSchema.parse({}), redact: (t) => t },
-    { evidence: (r) => void records.push(r), quarantine: (q) => void quarantined.push(q.pointer ?? String(q.line_offset)) },
-  );
-  const scored = scoreRuns(records, { rules: DEFAULT_RULES, scored_at: '2026-01-01T00:00:00Z', scorer_version: SCORER_VERSION });
-  return { summary, records, quarantined, categories: scored.map((r) => r.category) };
-}
 
-interface JsonRun {
-  items: number;
-  evidence: Array<{ pointer: string; draft: EvidenceDraft }>;
-  rejections: Array<{ pointer: string; code: MapRejection['code']; reason: string }>;
-}
 
-/** Drives a JSON-container adapter the way collect does: split once, init once, map every item in order. */
-function runJsonAdapter<S>(adapter: Adapter<S>, path: string): JsonRun {
-  const doc: unknown = JSON.parse(readFileSync(path, 'utf8'));
-  const split = adapter.split?.(doc);
-  if (split === undefined || !split.ok) throw new Error(`split failed for ${path}`);
-  const state = adapter.init(path);
-  const run: JsonRun = { items: split.items.length, evidence: [], rejections: [] };
-  split.items.forEach((item, index) => {
-    const result = adapter.map(item.value, { source_file: path, line: index + 1, byte_offset: 0, pointer: item.pointer }, state);
-    if (result.ok) run.evidence.push({ pointer: item.pointer, draft: result.draft });
-    else run.rejections.push({ pointer: item.pointer, ...result.rejection });
-  });
-  return run;
-}
 
 function kinds(drafts: EvidenceDraft[]): Record<string, number> {
   const counts: Record<string, number> = {};

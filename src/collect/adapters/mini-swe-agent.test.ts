@@ -6,42 +6,22 @@ import type { EvidenceRecord } from '../../../schemas/evidence-record.ts';
 import { sha256Hex } from '../../canonical.ts';
 import { SCORER_VERSION, scoreRuns } from '../../score/score.ts';
 import { DEFAULT_RULES } from '../../score/rules.ts';
-import type { Adapter, EvidenceDraft, MapRejection } from '../adapter.ts';
-import { buildTestRecord, resolveSamplesDir } from './adapter-test-helper.ts';
+import { buildTestRecord, resolveSamplesDir, runJsonAdapter, type JsonRun } from './adapter-test-helper.ts';
 import { miniSweAgentAdapter } from './mini-swe-agent.ts';
 import { sweAgentAdapter } from './swe-agent.ts';
 
 const SAMPLES = resolveSamplesDir('mini-swe-agent');
 const FIXTURES = join(import.meta.dir, '../../../tests/fixtures/mini-swe-agent');
 
-interface ContainerRun {
-  items: number;
-  evidence: Array<{ pointer: string; line: number; draft: EvidenceDraft }>;
-  rejections: Array<{ pointer: string; code: MapRejection['code']; reason: string }>;
-}
 
-/** Drives a JSON-container adapter over a document the way collect does: split, one init, map per item with its pointer. */
-function runContainer<S>(adapter: Adapter<S>, path: string, doc: unknown = JSON.parse(readFileSync(path, 'utf8'))): ContainerRun {
-  if (adapter.split === undefined) throw new Error(`${adapter.id} has no split`);
-  const split = adapter.split(doc);
-  if (!split.ok) throw new Error(split.reason);
-  const state = adapter.init(path);
-  const run: ContainerRun = { items: split.items.length, evidence: [], rejections: [] };
-  split.items.forEach((item, i) => {
-    const result = adapter.map(item.value, { source_file: path, line: i + 1, byte_offset: 0, pointer: item.pointer }, state);
-    if (result.ok) run.evidence.push({ pointer: item.pointer, line: i + 1, draft: result.draft });
-    else run.rejections.push({ pointer: item.pointer, ...result.rejection });
-  });
-  return run;
-}
 
-function kinds(run: ContainerRun): Record<string, number> {
+function kinds(run: JsonRun): Record<string, number> {
   const counts: Record<string, number> = {};
   for (const { draft } of run.evidence) counts[draft.kind] = (counts[draft.kind] ?? 0) + 1;
   return Object.fromEntries(Object.entries(counts).sort(([a], [b]) => a.localeCompare(b)));
 }
 
-function score(run: ContainerRun) {
+function score(run: JsonRun) {
   const records: EvidenceRecord[] = run.evidence.map(({ draft, line }) => ({
     ...buildTestRecord('mini-swe-agent', draft, line),
     evidence_id: sha256Hex(`mini-swe-agent:${line}`),
@@ -57,7 +37,7 @@ describe('miniSweAgentAdapter on the public sample', () => {
   const path = join(SAMPLES, 'github_issue.traj.json');
 
   test('maps github_issue.traj.json: 22 messages, 10 commands with their return codes', () => {
-    const run = runContainer(miniSweAgentAdapter, path);
+    const run = runJsonAdapter(miniSweAgentAdapter, path);
     expect(run.items).toBe(22);
     expect(run.rejections).toEqual([]);
     expect(kinds(run)).toEqual({ message: 1, meta: 1, model_call: 10, tool_result: 10 });
@@ -108,7 +88,7 @@ describe('miniSweAgentAdapter on the public sample', () => {
   });
 
   test('scores the sample accepted: its command errors were recovered and it submitted', () => {
-    const scored = score(runContainer(miniSweAgentAdapter, path));
+    const scored = score(runJsonAdapter(miniSweAgentAdapter, path));
     expect(scored.category).toBe('accepted');
     expect(scored.signals.tool_errors_recovered).toBe(2);
     expect(scored.signals.fatal_tool_error).toBe(false);
@@ -117,7 +97,7 @@ describe('miniSweAgentAdapter on the public sample', () => {
 
 describe('miniSweAgentAdapter on v2 trajectories', () => {
   test('maps info, model, tokens, timestamps, format errors and test commands', () => {
-    const run = runContainer(miniSweAgentAdapter, join(FIXTURES, 'submitted-tests-pass.traj.json'));
+    const run = runJsonAdapter(miniSweAgentAdapter, join(FIXTURES, 'submitted-tests-pass.traj.json'));
     expect(run.items).toBe(13);
     expect(run.rejections).toEqual([]);
     expect(kinds(run)).toEqual({ message: 1, meta: 3, model_call: 5, tool_result: 4 });
@@ -150,14 +130,14 @@ describe('miniSweAgentAdapter on v2 trajectories', () => {
   });
 
   test('a submitted run whose tests pass after failing is partially accepted, not rejected', () => {
-    const scored = score(runContainer(miniSweAgentAdapter, join(FIXTURES, 'submitted-tests-pass.traj.json')));
+    const scored = score(runJsonAdapter(miniSweAgentAdapter, join(FIXTURES, 'submitted-tests-pass.traj.json')));
     expect(scored.category).toBe('partially_accepted');
     expect(scored.reasons.map((r) => r.rule_id)).toEqual(['blemish.partial_tests', 'success']);
     expect(scored.model_names).toEqual(['anthropic/claude-sonnet-4-5-20250929']);
   });
 
   test('a run that hit its limits is rejected on its exit status', () => {
-    const run = runContainer(miniSweAgentAdapter, join(FIXTURES, 'limits-exceeded.traj.json'));
+    const run = runJsonAdapter(miniSweAgentAdapter, join(FIXTURES, 'limits-exceeded.traj.json'));
     expect(run.items).toBe(10);
     expect(run.evidence[0]?.draft.signals.exit_status).toBe('limitsexceeded');
     expect(run.evidence[0]?.draft.output_text).toBeNull();
@@ -170,7 +150,7 @@ describe('miniSweAgentAdapter on v2 trajectories', () => {
     const path = join(FIXTURES, 'submitted-tests-pass.traj.json');
     const doc = JSON.parse(readFileSync(path, 'utf8')) as { info: Record<string, unknown> };
     doc.info.exit_status = 'RuntimeError';
-    const scored = score(runContainer(miniSweAgentAdapter, path, doc));
+    const scored = score(runJsonAdapter(miniSweAgentAdapter, path, doc));
     expect(scored.category).toBe('rejected');
     expect(scored.reasons[0]?.rule_id).toBe('hard.exit_status');
   });
@@ -178,7 +158,7 @@ describe('miniSweAgentAdapter on v2 trajectories', () => {
 
 describe('miniSweAgentAdapter edge cases', () => {
   test('quarantines a message that is not an object and one without a role, and marks a timeout as an error', () => {
-    const run = runContainer(miniSweAgentAdapter, join(FIXTURES, 'malformed-items.traj.json'));
+    const run = runJsonAdapter(miniSweAgentAdapter, join(FIXTURES, 'malformed-items.traj.json'));
     expect(run.items).toBe(6);
     expect(run.rejections).toEqual([
       { pointer: '/1', code: 'not_an_object', reason: '/1: not a JSON object' },

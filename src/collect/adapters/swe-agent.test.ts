@@ -8,49 +8,30 @@ import { sha256Hex } from '../../canonical.ts';
 import { SCORER_VERSION, scoreRuns } from '../../score/score.ts';
 import { DEFAULT_RULES } from '../../score/rules.ts';
 import { IngestConfigSchema } from '../../../schemas/config.ts';
-import type { Adapter, EvidenceDraft, MapRejection } from '../adapter.ts';
+import type { Adapter } from '../adapter.ts';
 import { collectSource } from '../collect.ts';
 import type { CollectIo, SourceSummary } from '../collect.ts';
-import { buildTestRecord, resolveSamplesDir } from './adapter-test-helper.ts';
+import { buildTestRecord, resolveSamplesDir, runJsonAdapter, type JsonRun } from './adapter-test-helper.ts';
 import { miniSweAgentAdapter } from './mini-swe-agent.ts';
 import { extractTestValidation, parseTestOutcome, sweAgentAdapter } from './swe-agent.ts';
 
 const SAMPLES = resolveSamplesDir('swe-agent');
 const FIXTURES = join(import.meta.dir, '../../../tests/fixtures/swe-agent');
 
-interface ContainerRun {
-  items: number;
-  evidence: Array<{ pointer: string; line: number; draft: EvidenceDraft }>;
-  rejections: Array<{ pointer: string; code: MapRejection['code']; reason: string }>;
-}
 
-/** Drives a JSON-container adapter over a document the way collect does: split, one init, map per item with its pointer. */
-function runContainer<S>(adapter: Adapter<S>, path: string, doc: unknown = JSON.parse(readFileSync(path, 'utf8'))): ContainerRun {
-  if (adapter.split === undefined) throw new Error(`${adapter.id} has no split`);
-  const split = adapter.split(doc);
-  if (!split.ok) throw new Error(split.reason);
-  const state = adapter.init(path);
-  const run: ContainerRun = { items: split.items.length, evidence: [], rejections: [] };
-  split.items.forEach((item, i) => {
-    const result = adapter.map(item.value, { source_file: path, line: i + 1, byte_offset: 0, pointer: item.pointer }, state);
-    if (result.ok) run.evidence.push({ pointer: item.pointer, line: i + 1, draft: result.draft });
-    else run.rejections.push({ pointer: item.pointer, ...result.rejection });
-  });
-  return run;
-}
 
-function kinds(run: ContainerRun): Record<string, number> {
+function kinds(run: JsonRun): Record<string, number> {
   const counts: Record<string, number> = {};
   for (const { draft } of run.evidence) counts[draft.kind] = (counts[draft.kind] ?? 0) + 1;
   return Object.fromEntries(Object.entries(counts).sort(([a], [b]) => a.localeCompare(b)));
 }
 
 /** Records as collect would build them, each with its own evidence id so the scorer keeps them all. */
-function records(adapterId: string, run: ContainerRun): EvidenceRecord[] {
+function records(adapterId: string, run: JsonRun): EvidenceRecord[] {
   return run.evidence.map(({ draft, line }) => ({ ...buildTestRecord(adapterId, draft, line), evidence_id: sha256Hex(`${adapterId}:${line}`) }));
 }
 
-function score(adapterId: string, run: ContainerRun) {
+function score(adapterId: string, run: JsonRun) {
   const scored = scoreRuns(records(adapterId, run), { rules: DEFAULT_RULES, scored_at: '2026-01-01T00:00:00Z', scorer_version: SCORER_VERSION });
   expect(scored).toHaveLength(1);
   const only = scored[0];
@@ -139,7 +120,7 @@ describe('sweAgentAdapter on the public samples', () => {
   for (const e of EXPECTED) {
     test(`maps ${e.file}: items, kinds, steps, outcome`, () => {
       const path = join(SAMPLES, e.file);
-      const run = runContainer(sweAgentAdapter, path);
+      const run = runJsonAdapter(sweAgentAdapter, path);
       expect(run.items).toBe(e.items);
       expect(run.rejections).toEqual([]);
       expect(run.evidence).toHaveLength(e.items);
@@ -184,7 +165,7 @@ describe('sweAgentAdapter on the public samples', () => {
   }
 
   test('interleaves each assistant turn with the step that executed it', () => {
-    const run = runContainer(sweAgentAdapter, join(SAMPLES, 'swe-agent__test-repo-i1.traj'));
+    const run = runJsonAdapter(sweAgentAdapter, join(SAMPLES, 'swe-agent__test-repo-i1.traj'));
     expect(run.evidence.map((x) => x.pointer)).toEqual([
       '/info',
       '/history/0',
@@ -203,7 +184,7 @@ describe('sweAgentAdapter on the public samples', () => {
   });
 
   test('keeps the error line of a rejected edit', () => {
-    const run = runContainer(sweAgentAdapter, join(SAMPLES, 'marshmallow-code__marshmallow-1867.traj'));
+    const run = runJsonAdapter(sweAgentAdapter, join(SAMPLES, 'marshmallow-code__marshmallow-1867.traj'));
     const failed = run.evidence.find((x) => x.pointer === '/trajectory/6')?.draft.tool_calls[0];
     expect(failed?.error).toBe('Your proposed edit has introduced new syntax error(s). Please read this error message carefully and then retry editing the file.');
   });
@@ -211,7 +192,7 @@ describe('sweAgentAdapter on the public samples', () => {
 
 describe('sweAgentAdapter outcomes through the scorer', () => {
   test('a submitted run whose trajectory ran passing tests is not rejected, with the tests as validations', () => {
-    const run = runContainer(sweAgentAdapter, join(FIXTURES, 'submitted-tests-pass.traj'));
+    const run = runJsonAdapter(sweAgentAdapter, join(FIXTURES, 'submitted-tests-pass.traj'));
     expect(run.rejections).toEqual([]);
     const validations = run.evidence.flatMap((x) => x.draft.validation_results);
     expect(validations).toEqual([
@@ -236,7 +217,7 @@ describe('sweAgentAdapter outcomes through the scorer', () => {
     const doc = JSON.parse(readFileSync(path, 'utf8')) as { trajectory: unknown[]; history: unknown[] };
     doc.trajectory.splice(0, 1);
     doc.history.splice(3, 2);
-    const scored = score('swe-agent', runContainer(sweAgentAdapter, path, doc));
+    const scored = score('swe-agent', runJsonAdapter(sweAgentAdapter, path, doc));
     expect(scored.category).toBe('accepted');
     expect(scored.reasons.map((r) => r.rule_id)).toEqual(['success']);
   });
@@ -249,13 +230,13 @@ describe('sweAgentAdapter outcomes through the scorer', () => {
     if (last === undefined || typeof failing !== 'string') throw new Error('fixture changed');
     last.observation = failing;
     doc.trajectory.splice(4, 1); // drop ./run_tests.sh, which passed
-    const scored = score('swe-agent', runContainer(sweAgentAdapter, path, doc));
+    const scored = score('swe-agent', runJsonAdapter(sweAgentAdapter, path, doc));
     expect(scored.category).toBe('rejected');
     expect(scored.reasons[0]?.rule_id).toBe('hard.failed_validation');
   });
 
   test('a run that exited with an error is rejected even though its tests passed', () => {
-    const run = runContainer(sweAgentAdapter, join(FIXTURES, 'exit-error.traj'));
+    const run = runJsonAdapter(sweAgentAdapter, join(FIXTURES, 'exit-error.traj'));
     expect(run.evidence[0]?.draft.signals.exit_status).toBe('exit_error');
     expect(run.evidence[0]?.draft.output_text).toBeNull();
     const scored = score('swe-agent', run);
@@ -269,7 +250,7 @@ describe('sweAgentAdapter outcomes through the scorer', () => {
       const path = join(FIXTURES, 'submitted-tests-pass.traj');
       const doc = JSON.parse(readFileSync(path, 'utf8')) as { info: Record<string, unknown> };
       doc.info.exit_status = status;
-      const scored = score('swe-agent', runContainer(sweAgentAdapter, path, doc));
+      const scored = score('swe-agent', runJsonAdapter(sweAgentAdapter, path, doc));
       expect(scored.category).toBe('rejected');
       expect(scored.reasons[0]?.rule_id).toBe('hard.exit_status');
       expect(scored.signals.exit_status).toBe(status);
@@ -282,7 +263,7 @@ describe('sweAgentAdapter outcomes through the scorer', () => {
     delete doc.info;
     doc.trajectory = doc.trajectory.slice(1, 3);
     doc.history = doc.history.slice(0, 3);
-    const run = runContainer(sweAgentAdapter, path, doc);
+    const run = runJsonAdapter(sweAgentAdapter, path, doc);
     expect(run.evidence.every((x) => x.draft.signals.exit_status === null)).toBe(true);
     expect(score('swe-agent', run).category).toBe('needs_human_review');
   });
@@ -290,7 +271,7 @@ describe('sweAgentAdapter outcomes through the scorer', () => {
 
 describe('sweAgentAdapter edge cases', () => {
   test('maps the fixture run: tokens, cost, source files, cwd-relative paths', () => {
-    const run = runContainer(sweAgentAdapter, join(FIXTURES, 'submitted-tests-pass.traj'));
+    const run = runJsonAdapter(sweAgentAdapter, join(FIXTURES, 'submitted-tests-pass.traj'));
     // info, system prompt, task (the demonstration left out), 6 turns, 6 steps.
     expect(run.items).toBe(15);
     expect(kinds(run)).toEqual({ message: 1, meta: 2, model_call: 6, tool_result: 6 });
@@ -306,7 +287,7 @@ describe('sweAgentAdapter edge cases', () => {
   });
 
   test('quarantines malformed items with the field named and keeps the rest', () => {
-    const run = runContainer(sweAgentAdapter, join(FIXTURES, 'malformed-items.traj'));
+    const run = runJsonAdapter(sweAgentAdapter, join(FIXTURES, 'malformed-items.traj'));
     expect(run.items).toBe(7);
     expect(run.rejections).toEqual([
       { pointer: '/history/0', code: 'missing_field', reason: 'role: history message has no role' },
@@ -330,9 +311,9 @@ describe('sweAgentAdapter edge cases', () => {
   test('two runs of the same instance get different run ids', () => {
     const path = join(FIXTURES, 'submitted-tests-pass.traj');
     const doc = JSON.parse(readFileSync(path, 'utf8')) as { info: Record<string, unknown> };
-    const first = runContainer(sweAgentAdapter, path).evidence[0]?.draft.run_id;
+    const first = runJsonAdapter(sweAgentAdapter, path).evidence[0]?.draft.run_id;
     doc.info.exit_status = 'exit_cost';
-    const second = runContainer(sweAgentAdapter, path, doc).evidence[0]?.draft.run_id;
+    const second = runJsonAdapter(sweAgentAdapter, path, doc).evidence[0]?.draft.run_id;
     expect(first).toMatch(/^swe-agent:submitted-tests-pass:[0-9a-f]{16}$/);
     expect(second).toMatch(/^swe-agent:submitted-tests-pass:[0-9a-f]{16}$/);
     expect(first).not.toBe(second);
