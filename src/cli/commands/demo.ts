@@ -81,7 +81,9 @@ async function run(env: CliEnv): Promise<number> {
   const code = await logCommand.run({ ...env, cwd: dir }, {}, []);
   say('$ git distill verify --all');
   const verified = await verifyCommand.run({ ...env, cwd: dir }, { all: true }, []);
-  say(`\nlook around: cd ${dir} && git distill show HEAD~1`);
+  const launcher = join(import.meta.dir, '..', '..', '..', 'bin', 'git-distill');
+  say(`\nlook around: cd ${dir} && ${launcher} show HEAD~1`);
+  say('(or `git distill show HEAD~1` once `npm link` has put git-distill on your PATH)');
   return code === EXIT.ok && verified === EXIT.ok ? EXIT.ok : EXIT.findings;
 }
 
