@@ -9,6 +9,7 @@ import { LAKEHOUSE_ADAPTERS } from './collect/adapters/lakehouse/index.ts';
 import { sweAgentAdapter } from './collect/adapters/swe-agent.ts';
 import { miniSweAgentAdapter } from './collect/adapters/mini-swe-agent.ts';
 import { openHandsAdapter } from './collect/adapters/openhands.ts';
+import { openHandsEvalAdapter } from './collect/adapters/openhands-eval.ts';
 import { geminiCliAdapter, geminiCliJsonlAdapter } from './collect/adapters/gemini-cli.ts';
 import { copilotCliAdapter } from './collect/adapters/copilot-cli.ts';
 import { langfuseAdapter } from './collect/adapters/langfuse.ts';
@@ -29,6 +30,7 @@ export const ADAPTERS: readonly Adapter[] = [
   sweAgentAdapter,
   miniSweAgentAdapter,
   openHandsAdapter,
+  openHandsEvalAdapter,
   geminiCliAdapter,
   copilotCliAdapter,
   langfuseAdapter,

@@ -29,6 +29,8 @@ const EXPECTED: Array<[string, string]> = [
   ['mini-swe-agent/github_issue.traj.json', 'mini-swe-agent'],
   ['openhands/basic_gui_mode.json', 'openhands'],
   ['openhands/wrong_initial_state.json', 'openhands'],
+  ['openhands/multi_swe_bench-examples/output.jsonl', 'openhands-eval'],
+  ['openhands/resolver-mock_output/output.jsonl', 'openhands-eval'],
   ['swe-agent/marshmallow-code__marshmallow-1867.traj', 'swe-agent'],
   ['swe-agent/pydicom__pydicom-1458.traj', 'swe-agent'],
   ['swe-agent/swe-agent__test-repo-i1.traj', 'swe-agent'],
@@ -49,7 +51,7 @@ for (const [file, format] of EXPECTED) {
 }
 
 // Formats not read yet are reported by name with a reason, never silently dropped or half-read.
-for (const file of ['openhands/multi_swe_bench-examples/output.jsonl', 'openhands/resolver-mock_output/output.jsonl', 'aider/afi-core/.aider.chat.history.md']) {
+for (const file of ['aider/afi-core/.aider.chat.history.md']) {
   test(`ingest names ${file} as skipped with a reason`, async () => {
     const r = await runCliCaptured(['ingest', join(SAMPLES, file), '--json'], { cwd: SAMPLES });
     expect(r.code).toBe(0);

@@ -11,8 +11,9 @@ import {
   isRecord,
   renderErrorLine,
   renderShort,
+  extractDiffPaths,
 } from './session-common.ts';
-import { deriveRunId, extractDiffPaths, extractTestValidation, taskIdFromPath } from './swe-agent.ts';
+import { deriveRunId, extractTestValidation, taskIdFromPath } from './swe-agent.ts';
 
 const SOURCE_ID = 'mini-swe-agent';
 const TASK_TYPE = 'mini_swe_agent_run';

@@ -224,3 +224,30 @@ export function extractUnmappedFields(value: Record<string, unknown>, known: Rea
     .map((key) => prefix + key)
     .sort();
 }
+
+/**
+ * Files a unified diff (`git diff`) touches, from its file headers only (`--- a/p`, `+++ b/p`,
+ * `rename from/to`), so a removed line that happens to read `-- a/x` is not taken for a path.
+ * apply_patch envelopes (`*** Update File: p`) are read by extractPatchPaths.
+ */
+export function extractDiffPaths(patch: string): string[] {
+  const paths: string[] = [];
+  let inHeader = false;
+  for (const raw of patch.split('\n')) {
+    const line = raw.replace(/\r$/, '');
+    if (line.startsWith('diff --git ')) {
+      inHeader = true;
+      continue;
+    }
+    if (line.startsWith('@@')) {
+      inHeader = false;
+      continue;
+    }
+    if (!inHeader) continue;
+    const header = /^(?:--- a\/|\+\+\+ b\/|rename from |rename to )(.+?)\s*$/.exec(line);
+    const path = header?.[1];
+    if (path !== undefined && path.length > 0) appendUnique(paths, [path]);
+  }
+  appendUnique(paths, extractPatchPaths(patch));
+  return paths;
+}

@@ -17,6 +17,7 @@ import {
   isRecord,
   renderErrorLine,
   renderShort,
+  extractDiffPaths,
 } from './session-common.ts';
 
 const SOURCE_ID = 'swe-agent';
@@ -116,12 +117,6 @@ function parseStepState(state: unknown): { open_file: string | null; working_dir
   return { open_file: open !== null && open !== 'n/a' ? open : null, working_dir: asString(value.working_dir) };
 }
 
-/** Files named by `diff --git a/<p> b/<p>` headers of a patch, in order. */
-export function extractDiffPaths(patch: string): string[] {
-  const paths: string[] = [];
-  for (const m of patch.matchAll(/^diff --git a\/(\S+) b\/(\S+)\s*$/gm)) if (m[2] !== undefined) appendUnique(paths, [m[2]]);
-  return paths;
-}
 
 /** The file an editing action writes: `create p`, `str_replace_editor <cmd> p`, or the open file for `edit`/`insert`. */
 function editedPath(action: string, open_file: string | null): string | null {
