@@ -52,3 +52,37 @@ describe('extractCodexCwd', () => {
     expect(extractCodexCwd(legacy)).toBe('/work/legacy');
   });
 });
+
+describe('discoverSources: Gemini CLI and Aider', () => {
+  test("names this repository's Gemini chats folder by the sha256 of its path, and reports Aider history it cannot read", async () => {
+    const { mkdtempSync, mkdirSync, writeFileSync, rmSync, realpathSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { sha256Hex } = await import('../canonical.ts');
+    const { discoverSources } = await import('./discover-sources.ts');
+    const base = realpathSync(mkdtempSync(join(tmpdir(), 'gd-discover-')));
+    try {
+      const home = join(base, 'home');
+      const repo = join(base, 'repo');
+      mkdirSync(repo, { recursive: true });
+      const chats = join(home, '.gemini', 'tmp', sha256Hex(repo), 'chats');
+      mkdirSync(chats, { recursive: true });
+      writeFileSync(join(chats, 'session-2026-01-01T10-00-abc.json'), '{}');
+      writeFileSync(join(chats, 'session-2026-01-02T10-00-def.jsonl'), '{}\n');
+      // Another project's chats are never listed.
+      mkdirSync(join(home, '.gemini', 'tmp', sha256Hex('/elsewhere'), 'chats'), { recursive: true });
+      writeFileSync(join(home, '.gemini', 'tmp', sha256Hex('/elsewhere'), 'chats', 'session-x.json'), '{}');
+      writeFileSync(join(repo, '.aider.chat.history.md'), '# aider chat started\n');
+      const d = discoverSources({ root: repo, home, claude_dir: null, codex_dir: null });
+      expect(d.found.filter((f) => f.source.path.includes('.gemini')).map((f) => [f.source.path, f.files])).toEqual([
+        [join(chats, 'session-*.json'), 1],
+        [join(chats, 'session-*.jsonl'), 1],
+      ]);
+      expect(d.skipped).toContainEqual({ what: '.aider.chat.history.md', reason: 'Aider history found, but git-distill cannot read Aider Markdown yet' });
+      const none = discoverSources({ root: join(base, 'other'), home, claude_dir: null, codex_dir: null });
+      expect(none.found.filter((f) => f.source.path.includes('.gemini'))).toEqual([]);
+      expect(none.skipped.some((s) => s.what === '~/.gemini/tmp/' && s.reason.startsWith('no chats for this repository'))).toBe(true);
+    } finally {
+      rmSync(base, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,7 +1,8 @@
-// Finds the agent logs `git distill init` puts in the config: the auditor loop's folders, and Claude Code / Codex sessions run in this repository.
+// Finds the agent logs `git distill init` puts in the config: the auditor loop's folders, and Claude Code, Codex and Gemini CLI sessions of this repository.
 import { closeSync, existsSync, openSync, readdirSync, readSync, realpathSync, statSync, type Dirent } from 'node:fs';
 import { join } from 'node:path';
 import type { SourceConfig } from '../../schemas/config.ts';
+import { sha256Hex } from '../canonical.ts';
 
 export interface FoundSource {
   source: SourceConfig;
@@ -248,6 +249,45 @@ function discoverCodex(roots: string[], opts: DiscoverOptions, out: Discovery): 
   skipByCwd(out, `${shown}/`, others, 'rollout');
 }
 
+/**
+ * Gemini CLI keeps a project's chats under `~/.gemini/tmp/<sha256 of the project root's absolute path>/chats/`,
+ * so this repository's folder can be named without reading any session.
+ */
+function discoverGemini(roots: string[], opts: DiscoverOptions, out: Discovery): void {
+  if (opts.home === null) {
+    out.skipped.push({ what: 'Gemini CLI sessions', reason: 'HOME is not set' });
+    return;
+  }
+  const tmp = join(opts.home, '.gemini', 'tmp');
+  const shown = tilde(tmp, opts.home);
+  if (!isDir(tmp)) {
+    out.skipped.push({ what: `${shown}/`, reason: 'not present (Gemini CLI not used on this machine)' });
+    return;
+  }
+  for (const root of roots) {
+    const chats = join(tmp, sha256Hex(root), 'chats');
+    if (!isDir(chats)) continue;
+    for (const ext of ['json', 'jsonl']) {
+      const files = listFiles(chats, (name) => name.startsWith('session-') && name.endsWith(`.${ext}`)).length;
+      if (files === 0) continue;
+      out.found.push({
+        source: { path: join(chats, `session-*.${ext}`), format: 'auto', enabled: true },
+        files,
+        detail: `Gemini CLI ${plural(files, 'session')} of this repository (${ext.toUpperCase()})`,
+      });
+    }
+    return;
+  }
+  out.skipped.push({ what: `${shown}/`, reason: `no chats for this repository (looked for ${tilde(join(tmp, sha256Hex(roots[0]!).slice(0, 12)), opts.home)}…)` });
+}
+
+/** Aider writes its chat history into the repository; there is no adapter for its Markdown yet, so say so. */
+function discoverAider(root: string, out: Discovery): void {
+  if (existsSync(join(root, '.aider.chat.history.md'))) {
+    out.skipped.push({ what: '.aider.chat.history.md', reason: 'Aider history found, but git-distill cannot read Aider Markdown yet' });
+  }
+}
+
 /** Where this repository's agent logs are (DESIGN section 7); reads only the first lines of session files. */
 export function discoverSources(opts: DiscoverOptions): Discovery {
   const out: Discovery = { found: [], skipped: [] };
@@ -259,5 +299,7 @@ export function discoverSources(opts: DiscoverOptions): Discovery {
   discoverRepo(opts.root, out);
   discoverClaude(roots, opts, out);
   discoverCodex(roots, opts, out);
+  discoverGemini(roots, opts, out);
+  discoverAider(opts.root, out);
   return out;
 }

@@ -335,6 +335,7 @@ describe('init', () => {
       { what: 'data/_observer/', reason: 'not present' },
       { what: `~/.claude/projects/${root.replace(/[/.]/g, '-')}-other`, reason: `1 session ran in ${root}-other, not this repository` },
       { what: '~/.codex/sessions/', reason: '1 rollout ran in /somewhere/else, not this repository' },
+      { what: '~/.gemini/tmp/', reason: 'not present (Gemini CLI not used on this machine)' },
     ]);
     const config = JSON.parse(readFileSync(join(root, '.distill', 'config.json'), 'utf8'));
     expect(config).toEqual({ schema_version: 1, ref: 'refs/heads/distill', sources: expectedSources });
