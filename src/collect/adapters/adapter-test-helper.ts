@@ -1,5 +1,5 @@
 // Test helper: drives a JSONL adapter over a file the way collect will (line numbers, byte offsets, blanks skipped).
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { EvidenceRecordSchema } from '../../../schemas/evidence-record.ts';
 import type { EvidenceRecord } from '../../../schemas/evidence-record.ts';
@@ -132,4 +132,54 @@ export async function collectAndScore(
   );
   const scored = scoreRuns(records, { rules: DEFAULT_RULES, scored_at: '2026-01-01T00:00:00Z', scorer_version: SCORER_VERSION });
   return { summary, records, quarantined, categories: scored.map((r) => r.category) };
+}
+
+/** Evidence drafts counted by kind, keys sorted. */
+export function countKinds(drafts: readonly EvidenceDraft[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const d of drafts) counts[d.kind] = (counts[d.kind] ?? 0) + 1;
+  return Object.fromEntries(Object.entries(counts).sort(([a], [b]) => a.localeCompare(b)));
+}
+
+/** A JSON-container run's drafts counted by kind. */
+export function kindsOf(run: JsonRun): Record<string, number> {
+  return countKinds(run.evidence.map((e) => e.draft));
+}
+
+/** The draft mapped from the item at `pointer`; throws when there is none. */
+export function draftAt(run: JsonRun, pointer: string): EvidenceDraft {
+  const found = run.evidence.find((e) => e.pointer === pointer);
+  if (found === undefined) throw new Error(`no evidence at ${pointer}`);
+  return found.draft;
+}
+
+/** Token counts summed over drafts (null tokens count as none). */
+export function sumTokens(drafts: readonly EvidenceDraft[]): { input: number; output: number; cached: number } {
+  const sum = { input: 0, output: 0, cached: 0 };
+  for (const d of drafts) {
+    if (d.tokens === null) continue;
+    sum.input += d.tokens.input;
+    sum.output += d.tokens.output;
+    sum.cached += d.tokens.cached;
+  }
+  return sum;
+}
+
+/** Every file under `dir`, recursively. */
+export function listFilesRecursive(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? listFilesRecursive(path) : [path];
+  });
+}
+
+/** What detection sees for a sample: the whole document of a JSON container, the first parsed line of JSONL, else null. */
+export function probeValue(path: string): unknown {
+  const text = readFileSync(path, 'utf8');
+  if (/\.(json|traj)$/.test(path)) return JSON.parse(text);
+  if (path.endsWith('.jsonl')) {
+    const line = text.split('\n').find((l) => l.trim().length > 0);
+    return line === undefined ? null : JSON.parse(line);
+  }
+  return null;
 }

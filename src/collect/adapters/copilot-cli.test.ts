@@ -1,13 +1,13 @@
 // Tests for the Copilot CLI adapter: the public sample session with hand-checked counts, edge-case fixtures, detection and collect.
 import { describe, expect, test } from 'bun:test';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { sha256Hex } from '../../canonical.ts';
 import { IngestConfigSchema } from '../../../schemas/config.ts';
 import type { Adapter, EvidenceDraft } from '../adapter.ts';
 import { collectSource, detectAdapter } from '../collect.ts';
 import type { CollectIo, SourceSummary } from '../collect.ts';
-import { buildTestRecord, resolveSamplesDir, runJsonAdapter, type JsonRun } from './adapter-test-helper.ts';
+import { buildTestRecord, resolveSamplesDir, runJsonAdapter, type JsonRun, kindsOf as kinds, draftAt, listFilesRecursive as listFiles, probeValue } from './adapter-test-helper.ts';
 import { DEFAULT_RULES } from '../../score/rules.ts';
 import { scoreRuns } from '../../score/score.ts';
 import { claudeCodeAdapter } from './claude-code.ts';
@@ -21,40 +21,13 @@ const FIXTURES = join(import.meta.dir, '../../../tests/fixtures/copilot-cli');
 
 
 
-function kinds(run: JsonRun): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const { draft } of run.evidence) counts[draft.kind] = (counts[draft.kind] ?? 0) + 1;
-  return Object.fromEntries(Object.entries(counts).sort(([a], [b]) => a.localeCompare(b)));
-}
 
 function drafts(run: JsonRun): EvidenceDraft[] {
   return run.evidence.map((e) => e.draft);
 }
 
-function draftAt(run: JsonRun, pointer: string): EvidenceDraft {
-  const found = run.evidence.find((e) => e.pointer === pointer);
-  if (found === undefined) throw new Error(`no evidence at ${pointer}`);
-  return found.draft;
-}
 
-/** Every file under `dir`, recursively. */
-function listFiles(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name);
-    return statSync(path).isDirectory() ? listFiles(path) : [path];
-  });
-}
 
-/** What detection sees for a sample: the whole document of a JSON container, the first parsed line of JSONL, else null. */
-function probeValue(path: string): unknown {
-  const text = readFileSync(path, 'utf8');
-  if (/\.(json|traj)$/.test(path)) return JSON.parse(text);
-  if (path.endsWith('.jsonl')) {
-    const line = text.split('\n').find((l) => l.trim().length > 0);
-    return line === undefined ? null : JSON.parse(line);
-  }
-  return null;
-}
 
 describe('copilot-cli sample session', () => {
   const run = runJsonAdapter(copilotCliAdapter, join(SAMPLES, 'test_conversation_copilot.json'));

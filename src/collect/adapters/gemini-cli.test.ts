@@ -1,9 +1,9 @@
 // Tests for the Gemini CLI adapters: both public sessions (JSON and JSONL) with hand-checked counts, fixtures, detection.
 import { describe, expect, test } from 'bun:test';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Adapter, EvidenceDraft } from '../adapter.ts';
-import { buildTestRecord, countByKind, resolveSamplesDir, runAdapterOnFile, runJsonAdapter, type JsonRun, collectAndScore } from './adapter-test-helper.ts';
+import type { Adapter } from '../adapter.ts';
+import { buildTestRecord, countByKind, resolveSamplesDir, runAdapterOnFile, runJsonAdapter, type JsonRun, collectAndScore, countKinds as kinds, sumTokens, listFilesRecursive } from './adapter-test-helper.ts';
 import { geminiCliAdapter, geminiCliJsonlAdapter } from './gemini-cli.ts';
 
 const SAMPLES = resolveSamplesDir('gemini-cli');
@@ -12,22 +12,7 @@ const FIXTURES = join(import.meta.dir, '../../../tests/fixtures/gemini-cli');
 
 
 
-function kinds(drafts: EvidenceDraft[]): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const d of drafts) counts[d.kind] = (counts[d.kind] ?? 0) + 1;
-  return Object.fromEntries(Object.entries(counts).sort(([a], [b]) => a.localeCompare(b)));
-}
 
-function sumTokens(drafts: EvidenceDraft[]): { input: number; output: number; cached: number } {
-  const sum = { input: 0, output: 0, cached: 0 };
-  for (const d of drafts) {
-    if (d.tokens === null) continue;
-    sum.input += d.tokens.input;
-    sum.output += d.tokens.output;
-    sum.cached += d.tokens.cached;
-  }
-  return sum;
-}
 
 describe('gemini-cli adapter on the legacy JSON session', () => {
   const path = join(SAMPLES, 'test_conversation_gemini.json');
@@ -224,11 +209,6 @@ describe('gemini-cli adapters on edge-case fixtures', () => {
 
 describe('gemini-cli detection over every public sample', () => {
   const root = join(SAMPLES, '..');
-  const walk = (dir: string): string[] =>
-    readdirSync(dir).flatMap((name) => {
-      const path = join(dir, name);
-      return statSync(path).isDirectory() ? walk(path) : [path];
-    });
   const firstValue = (path: string): unknown => {
     const text = readFileSync(path, 'utf8');
     try {
@@ -238,7 +218,7 @@ describe('gemini-cli detection over every public sample', () => {
     }
   };
   const claimedBy = (adapter: Pick<Adapter, 'detect'>): string[] =>
-    walk(root)
+    listFilesRecursive(root)
       .filter((path) => adapter.detect({ path, first: firstValue(path) }) > 0)
       .map((path) => path.slice(root.length + 1))
       .sort();

@@ -1,14 +1,14 @@
 // Tests for the Langfuse adapter: every public sample trace with jq-checked counts, edge-case fixtures, detection and collect.
 import { describe, expect, test } from 'bun:test';
 import fc from 'fast-check';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { sha256Hex } from '../../canonical.ts';
 import { IngestConfigSchema } from '../../../schemas/config.ts';
 import type { Adapter, EvidenceDraft } from '../adapter.ts';
 import { collectSource, detectAdapter } from '../collect.ts';
 import type { CollectIo } from '../collect.ts';
-import { buildTestRecord, resolveSamplesDir, runJsonAdapter, type JsonRun } from './adapter-test-helper.ts';
+import { buildTestRecord, resolveSamplesDir, runJsonAdapter, kindsOf as kinds, draftAt, listFilesRecursive as listFiles, probeValue } from './adapter-test-helper.ts';
 import { DEFAULT_RULES } from '../../score/rules.ts';
 import { scoreRuns } from '../../score/score.ts';
 import { claudeCodeAdapter } from './claude-code.ts';
@@ -22,35 +22,9 @@ const FIXTURES = join(import.meta.dir, '../../../tests/fixtures/langfuse');
 
 
 
-function kinds(run: JsonRun): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const { draft } of run.evidence) counts[draft.kind] = (counts[draft.kind] ?? 0) + 1;
-  return Object.fromEntries(Object.entries(counts).sort(([a], [b]) => a.localeCompare(b)));
-}
 
-function draftAt(run: JsonRun, pointer: string): EvidenceDraft {
-  const found = run.evidence.find((e) => e.pointer === pointer);
-  if (found === undefined) throw new Error(`no evidence at ${pointer}`);
-  return found.draft;
-}
 
-function listFiles(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name);
-    return statSync(path).isDirectory() ? listFiles(path) : [path];
-  });
-}
 
-/** What detection sees for a sample: the whole document of a JSON container, the first parsed line of JSONL, else null. */
-function probeValue(path: string): unknown {
-  const text = readFileSync(path, 'utf8');
-  if (/\.(json|traj)$/.test(path)) return JSON.parse(text);
-  if (path.endsWith('.jsonl')) {
-    const line = text.split('\n').find((l) => l.trim().length > 0);
-    return line === undefined ? null : JSON.parse(line);
-  }
-  return null;
-}
 
 interface Expected {
   file: string;

@@ -6,7 +6,7 @@ import type { EvidenceRecord } from '../../../schemas/evidence-record.ts';
 import { sha256Hex } from '../../canonical.ts';
 import { SCORER_VERSION, scoreRuns } from '../../score/score.ts';
 import { DEFAULT_RULES } from '../../score/rules.ts';
-import { buildTestRecord, resolveSamplesDir, runJsonAdapter, type JsonRun } from './adapter-test-helper.ts';
+import { buildTestRecord, resolveSamplesDir, runJsonAdapter, type JsonRun, kindsOf as kinds } from './adapter-test-helper.ts';
 import { miniSweAgentAdapter } from './mini-swe-agent.ts';
 import { sweAgentAdapter } from './swe-agent.ts';
 
@@ -15,11 +15,6 @@ const FIXTURES = join(import.meta.dir, '../../../tests/fixtures/mini-swe-agent')
 
 
 
-function kinds(run: JsonRun): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const { draft } of run.evidence) counts[draft.kind] = (counts[draft.kind] ?? 0) + 1;
-  return Object.fromEntries(Object.entries(counts).sort(([a], [b]) => a.localeCompare(b)));
-}
 
 function score(run: JsonRun) {
   const records: EvidenceRecord[] = run.evidence.map(({ draft, line }) => ({

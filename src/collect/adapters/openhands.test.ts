@@ -1,10 +1,10 @@
 // Tests for the OpenHands adapter: both public trajectories with hand-checked counts, edge-case fixtures, detection.
 import { describe, expect, test } from 'bun:test';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { canonicalSha256 } from '../../canonical.ts';
-import type { Adapter, EvidenceDraft } from '../adapter.ts';
-import { buildTestRecord, resolveSamplesDir, runJsonAdapter, type JsonRun, collectAndScore } from './adapter-test-helper.ts';
+import type { Adapter } from '../adapter.ts';
+import { buildTestRecord, resolveSamplesDir, runJsonAdapter, collectAndScore, kindsOf as kinds, sumTokens, listFilesRecursive } from './adapter-test-helper.ts';
 import { openHandsAdapter } from './openhands.ts';
 
 const SAMPLES = resolveSamplesDir('openhands');
@@ -13,22 +13,7 @@ const FIXTURES = join(import.meta.dir, '../../../tests/fixtures/openhands');
 
 
 
-function kinds(run: JsonRun): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const { draft } of run.evidence) counts[draft.kind] = (counts[draft.kind] ?? 0) + 1;
-  return Object.fromEntries(Object.entries(counts).sort(([a], [b]) => a.localeCompare(b)));
-}
 
-function sumTokens(drafts: EvidenceDraft[]): { input: number; output: number; cached: number } {
-  const sum = { input: 0, output: 0, cached: 0 };
-  for (const d of drafts) {
-    if (d.tokens === null) continue;
-    sum.input += d.tokens.input;
-    sum.output += d.tokens.output;
-    sum.cached += d.tokens.cached;
-  }
-  return sum;
-}
 
 interface Expected {
   file: string;
@@ -246,11 +231,6 @@ describe('openhands adapter on edge-case fixtures', () => {
 
 describe('openhands detection over every public sample', () => {
   const root = join(SAMPLES, '..');
-  const walk = (dir: string): string[] =>
-    readdirSync(dir).flatMap((name) => {
-      const path = join(dir, name);
-      return statSync(path).isDirectory() ? walk(path) : [path];
-    });
   const firstValue = (path: string): unknown => {
     const text = readFileSync(path, 'utf8');
     try {
@@ -261,7 +241,7 @@ describe('openhands detection over every public sample', () => {
   };
 
   test('claims the two trajectories and nothing else, evaluation output.jsonl files included', () => {
-    const claimed = walk(root)
+    const claimed = listFilesRecursive(root)
       .filter((path) => openHandsAdapter.detect({ path, first: firstValue(path) }) > 0)
       .map((path) => path.slice(root.length + 1))
       .sort();

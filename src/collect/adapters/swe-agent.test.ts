@@ -11,7 +11,7 @@ import { IngestConfigSchema } from '../../../schemas/config.ts';
 import type { Adapter } from '../adapter.ts';
 import { collectSource } from '../collect.ts';
 import type { CollectIo, SourceSummary } from '../collect.ts';
-import { buildTestRecord, resolveSamplesDir, runJsonAdapter, type JsonRun } from './adapter-test-helper.ts';
+import { buildTestRecord, resolveSamplesDir, runJsonAdapter, type JsonRun, kindsOf as kinds } from './adapter-test-helper.ts';
 import { miniSweAgentAdapter } from './mini-swe-agent.ts';
 import { extractTestValidation, parseTestOutcome, sweAgentAdapter } from './swe-agent.ts';
 
@@ -20,11 +20,6 @@ const FIXTURES = join(import.meta.dir, '../../../tests/fixtures/swe-agent');
 
 
 
-function kinds(run: JsonRun): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const { draft } of run.evidence) counts[draft.kind] = (counts[draft.kind] ?? 0) + 1;
-  return Object.fromEntries(Object.entries(counts).sort(([a], [b]) => a.localeCompare(b)));
-}
 
 /** Records as collect would build them, each with its own evidence id so the scorer keeps them all. */
 function records(adapterId: string, run: JsonRun): EvidenceRecord[] {
