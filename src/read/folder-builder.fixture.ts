@@ -1,5 +1,6 @@
 // Test-only: builds a valid distilled commit folder (manifest, records, chained collect → link → score receipts) without the run pipeline.
 import { canonicalJson, sha256Hex } from '../canonical.ts';
+import { emptySignals } from '../collect/adapter.ts';
 import { buildReceipt, receiptSha256, redactionCounts, renderReceipt } from '../receipts/receipt.ts';
 import { COMMIT_FILES, receiptFile } from '../store/layout.ts';
 import { ManifestSchema, type Manifest } from '../../schemas/manifest.ts';
@@ -63,17 +64,7 @@ function evidenceRecord(source: string, runId: string, i: number, linkBy: 'oid' 
     failure_markers: [],
     validation_results: [],
     human_override: null,
-    signals: {
-      observer_verdict: null,
-      observer_confidence: null,
-      auditor_verdict: null,
-      applier_action: null,
-      accepted_on_attempt: null,
-      exit_status: null,
-      run_ok: true,
-      grounding: null,
-      fatal_tool_error: null,
-    },
+    signals: { ...emptySignals(), run_ok: true },
     cost_usd: null,
     latency_ms: 1200,
     tokens: null,
