@@ -2,6 +2,8 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { EvidenceRecordSchema } from '../../../schemas/evidence-record.ts';
+import { sha256Hex } from '../../canonical.ts';
+import type { ScoredRun } from '../../../schemas/scored-run.ts';
 import type { EvidenceRecord } from '../../../schemas/evidence-record.ts';
 import type { Adapter, EvidenceDraft, MapRejection } from '../adapter.ts';
 import { IngestConfigSchema } from '../../../schemas/config.ts';
@@ -56,7 +58,8 @@ export function buildTestRecord(adapterId: string, draft: EvidenceDraft, line: n
   return EvidenceRecordSchema.parse({
     ...draft,
     schema_version: 1,
-    evidence_id: zero,
+    // Distinct per line, as collect's are: the scorer counts a repeated evidence_id once.
+    evidence_id: sha256Hex(`${adapterId}:${line}`),
     source_format: adapterId,
     input_hash: zero,
     output_hash: zero,
@@ -182,4 +185,10 @@ export function probeValue(path: string): unknown {
     return line === undefined ? null : JSON.parse(line);
   }
   return null;
+}
+
+/** A JSON-container run's drafts as records (one per item line), scored with the default rules. */
+export function scoreJsonRun(adapterId: string, run: JsonRun): ScoredRun[] {
+  const records = run.evidence.map(({ draft, line }) => buildTestRecord(adapterId, draft, line));
+  return scoreRuns(records, { rules: DEFAULT_RULES, scored_at: '2026-01-01T00:00:00Z', scorer_version: SCORER_VERSION });
 }

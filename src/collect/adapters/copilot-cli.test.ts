@@ -7,9 +7,7 @@ import { IngestConfigSchema } from '../../../schemas/config.ts';
 import type { Adapter, EvidenceDraft } from '../adapter.ts';
 import { collectSource, detectAdapter } from '../collect.ts';
 import type { CollectIo, SourceSummary } from '../collect.ts';
-import { buildTestRecord, resolveSamplesDir, runJsonAdapter, type JsonRun, kindsOf as kinds, draftAt, listFilesRecursive as listFiles, probeValue } from './adapter-test-helper.ts';
-import { DEFAULT_RULES } from '../../score/rules.ts';
-import { scoreRuns } from '../../score/score.ts';
+import { buildTestRecord, resolveSamplesDir, runJsonAdapter, type JsonRun, kindsOf as kinds, draftAt, listFilesRecursive as listFiles, probeValue, scoreJsonRun } from './adapter-test-helper.ts';
 import { claudeCodeAdapter } from './claude-code.ts';
 import { codexAdapter } from './codex.ts';
 import { copilotCliAdapter } from './copilot-cli.ts';
@@ -187,12 +185,7 @@ describe('copilot-cli fixtures', () => {
 
 /** The category and first rule the scorer gives the run of a file (records get distinct evidence ids). */
 function scoreFile(path: string): [string, string | undefined] {
-  const run = runJsonAdapter(copilotCliAdapter, path);
-  const records = run.evidence.map(({ draft }, i) => ({
-    ...buildTestRecord('copilot-cli', draft, i + 1),
-    evidence_id: (i + 1).toString(16).padStart(64, '0'),
-  }));
-  const [scored] = scoreRuns(records, { rules: DEFAULT_RULES, scored_at: '2026-01-01T00:00:00Z', scorer_version: 'test' });
+  const [scored] = scoreJsonRun('copilot-cli', runJsonAdapter(copilotCliAdapter, path));
   return [scored?.category ?? 'none', scored?.reasons[0]?.rule_id];
 }
 

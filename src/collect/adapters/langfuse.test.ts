@@ -8,9 +8,7 @@ import { IngestConfigSchema } from '../../../schemas/config.ts';
 import type { Adapter, EvidenceDraft } from '../adapter.ts';
 import { collectSource, detectAdapter } from '../collect.ts';
 import type { CollectIo } from '../collect.ts';
-import { buildTestRecord, resolveSamplesDir, runJsonAdapter, kindsOf as kinds, draftAt, listFilesRecursive as listFiles, probeValue } from './adapter-test-helper.ts';
-import { DEFAULT_RULES } from '../../score/rules.ts';
-import { scoreRuns } from '../../score/score.ts';
+import { buildTestRecord, resolveSamplesDir, runJsonAdapter, kindsOf as kinds, draftAt, listFilesRecursive as listFiles, probeValue, scoreJsonRun } from './adapter-test-helper.ts';
 import { claudeCodeAdapter } from './claude-code.ts';
 import { codexAdapter } from './codex.ts';
 import { copilotCliAdapter } from './copilot-cli.ts';
@@ -288,12 +286,7 @@ describe('langfuse ordering', () => {
 
 /** The category and first rule the scorer gives the run of a file (records get distinct evidence ids). */
 function scoreFile(path: string): [string, string | undefined] {
-  const run = runJsonAdapter(langfuseAdapter, path);
-  const records = run.evidence.map(({ draft }, i) => ({
-    ...buildTestRecord('langfuse', draft, i + 1),
-    evidence_id: (i + 1).toString(16).padStart(64, '0'),
-  }));
-  const [scored] = scoreRuns(records, { rules: DEFAULT_RULES, scored_at: '2026-01-01T00:00:00Z', scorer_version: 'test' });
+  const [scored] = scoreJsonRun('langfuse', runJsonAdapter(langfuseAdapter, path));
   return [scored?.category ?? 'none', scored?.reasons[0]?.rule_id];
 }
 

@@ -2,11 +2,7 @@
 import { describe, expect, test } from 'bun:test';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { EvidenceRecord } from '../../../schemas/evidence-record.ts';
-import { sha256Hex } from '../../canonical.ts';
-import { SCORER_VERSION, scoreRuns } from '../../score/score.ts';
-import { DEFAULT_RULES } from '../../score/rules.ts';
-import { buildTestRecord, resolveSamplesDir, runJsonAdapter, type JsonRun, kindsOf as kinds } from './adapter-test-helper.ts';
+import { buildTestRecord, resolveSamplesDir, runJsonAdapter, type JsonRun, kindsOf as kinds, scoreJsonRun } from './adapter-test-helper.ts';
 import { miniSweAgentAdapter } from './mini-swe-agent.ts';
 import { sweAgentAdapter } from './swe-agent.ts';
 
@@ -17,11 +13,7 @@ const FIXTURES = join(import.meta.dir, '../../../tests/fixtures/mini-swe-agent')
 
 
 function score(run: JsonRun) {
-  const records: EvidenceRecord[] = run.evidence.map(({ draft, line }) => ({
-    ...buildTestRecord('mini-swe-agent', draft, line),
-    evidence_id: sha256Hex(`mini-swe-agent:${line}`),
-  }));
-  const scored = scoreRuns(records, { rules: DEFAULT_RULES, scored_at: '2026-01-01T00:00:00Z', scorer_version: SCORER_VERSION });
+  const scored = scoreJsonRun('mini-swe-agent', run);
   expect(scored).toHaveLength(1);
   const only = scored[0];
   if (only === undefined) throw new Error('no scored run');

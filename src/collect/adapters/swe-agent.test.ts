@@ -11,7 +11,7 @@ import { IngestConfigSchema } from '../../../schemas/config.ts';
 import type { Adapter } from '../adapter.ts';
 import { collectSource } from '../collect.ts';
 import type { CollectIo, SourceSummary } from '../collect.ts';
-import { buildTestRecord, resolveSamplesDir, runJsonAdapter, type JsonRun, kindsOf as kinds } from './adapter-test-helper.ts';
+import { buildTestRecord, resolveSamplesDir, runJsonAdapter, type JsonRun, kindsOf as kinds, scoreJsonRun } from './adapter-test-helper.ts';
 import { miniSweAgentAdapter } from './mini-swe-agent.ts';
 import { extractTestValidation, parseTestOutcome, sweAgentAdapter } from './swe-agent.ts';
 
@@ -22,12 +22,9 @@ const FIXTURES = join(import.meta.dir, '../../../tests/fixtures/swe-agent');
 
 
 /** Records as collect would build them, each with its own evidence id so the scorer keeps them all. */
-function records(adapterId: string, run: JsonRun): EvidenceRecord[] {
-  return run.evidence.map(({ draft, line }) => ({ ...buildTestRecord(adapterId, draft, line), evidence_id: sha256Hex(`${adapterId}:${line}`) }));
-}
 
 function score(adapterId: string, run: JsonRun) {
-  const scored = scoreRuns(records(adapterId, run), { rules: DEFAULT_RULES, scored_at: '2026-01-01T00:00:00Z', scorer_version: SCORER_VERSION });
+  const scored = scoreJsonRun(adapterId, run);
   expect(scored).toHaveLength(1);
   const only = scored[0];
   if (only === undefined) throw new Error('no scored run');
