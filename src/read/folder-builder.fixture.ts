@@ -1,6 +1,7 @@
 // Test-only: builds a valid distilled commit folder (manifest, records, chained collect → link → score receipts) without the run pipeline.
 import { canonicalJson, sha256Hex } from '../canonical.ts';
 import { emptySignals } from '../collect/adapter.ts';
+import { computeRunSignals } from '../score/run-signals.ts';
 import { buildReceipt, receiptSha256, redactionCounts, renderReceipt } from '../receipts/receipt.ts';
 import { COMMIT_FILES, receiptFile } from '../store/layout.ts';
 import { ManifestSchema, type Manifest } from '../../schemas/manifest.ts';
@@ -96,32 +97,7 @@ function scoredRun(runId: string, category: ScoreCategory, evidence: EvidenceRec
         detail: `${category} because of data/_kb/mode_experiments.jsonl:${evidence[0]?.provenance.line_offset ?? 1}`,
       },
     ],
-    signals: {
-      human_override: null,
-      failed_validations: 0,
-      passed_validations: 0,
-      recovered_validations: 0,
-      gate_failures: 0,
-      reverts: 0,
-      patches_applied: 0,
-      auditor_blocks: 0,
-      auditor_warns: 0,
-      auditor_passes: 0,
-      observer_rejects: 0,
-      observer_reject_confidence: null,
-      observer_accepts: 0,
-      fatal_tool_error: false,
-      tool_errors_recovered: 0,
-      exit_status: null,
-      exit_status_ok: null,
-      run_ok: true,
-      accepted_on_attempt: null,
-      grounding: null,
-      success_markers: 0,
-      failure_markers: 0,
-      outcome_evidence: evidence.length,
-      positive_evidence: evidence.length,
-    },
+    signals: { ...computeRunSignals([]).signals, run_ok: true, outcome_evidence: evidence.length, positive_evidence: evidence.length },
     evidence_count: evidence.length,
     task_type: 'code_review',
     task_id: `task-${runId}`,
