@@ -1,5 +1,6 @@
 // The committed configuration file `.distill/config.json`: sources, limits, redaction, scoring overrides, hooks.
 import { z } from 'zod';
+import { SeveritySchema } from './finding.ts';
 
 export const CONFIG_SCHEMA_VERSION = 1;
 
@@ -34,6 +35,24 @@ export const LinkConfigSchema = z.strictObject({
   slack_seconds: z.int().min(0).default(900),
 });
 
+export const DispositionSchema = z.enum(['block', 'warn', 'info', 'off']);
+
+export const ChecksPolicyConfigSchema = z.strictObject({
+  /** Severity → disposition; unnamed severities keep the defaults (critical, high → block; medium → warn; low, info → info). */
+  severity: z.partialRecord(SeveritySchema, DispositionSchema).default({}),
+  /** `<check>/<rule_id>` → disposition, over the severity's. */
+  rules: z.record(z.string().regex(/^[a-z0-9_]+\/[A-Za-z0-9_.-]+$/, 'a rule key is <check>/<rule_id>, e.g. prd_drift/dangling_reference'), DispositionSchema).default({}),
+});
+
+export const ChecksConfigSchema = z.strictObject({
+  policy: ChecksPolicyConfigSchema.default(ChecksPolicyConfigSchema.parse({})),
+  /** Repository-relative path of the baseline of accepted finding fingerprints (schemas/baseline.ts); read at the base commit on a PR. */
+  baseline: z.string().min(1).default('.distill/baseline.json'),
+  /** The lowest disposition that makes `git distill check` (and the action) exit 1. */
+  fail_level: z.enum(['block', 'warn', 'never']).default('block'),
+});
+export type ChecksConfig = z.infer<typeof ChecksConfigSchema>;
+
 export const DistillConfigSchema = z.strictObject({
   schema_version: z.literal(CONFIG_SCHEMA_VERSION),
   /** The distill branch's full ref name. */
@@ -44,6 +63,7 @@ export const DistillConfigSchema = z.strictObject({
   link: LinkConfigSchema.default(LinkConfigSchema.parse({})),
   /** Overrides of the scoring rules (thresholds, rules replaced, disabled or added by id); validated by the scorer. */
   scoring: z.record(z.string(), z.unknown()).default({}),
+  checks: ChecksConfigSchema.default(ChecksConfigSchema.parse({})),
 });
 export type DistillConfig = z.infer<typeof DistillConfigSchema>;
 

@@ -1,5 +1,6 @@
 // The registry of every persisted record schema: JSON Schema generation, fixture tests and version checks walk it.
 import type { z } from 'zod';
+import { BaselineSchema } from './baseline.ts';
 import { DistillConfigSchema } from './config.ts';
 import { DriftReportSchema } from './drift-report.ts';
 import { EvidenceRecordSchema } from './evidence-record.ts';
@@ -115,6 +116,12 @@ export const RECORD_SCHEMAS: readonly SchemaEntry[] = [
       'Per commit: the requirement docs parsed, their claims and the drift findings. Also enforced: claim_count is ' +
       'the sum over docs; doc paths and finding fingerprints are unique; introduced_by is unknown when base_oid is null.',
     schema: DriftReportSchema,
+  },
+  {
+    name: 'baseline',
+    title: 'Baseline',
+    description: 'Finding fingerprints a team has accepted (off in the policy). Also enforced: each fingerprint once.',
+    schema: BaselineSchema,
   },
   {
     name: 'config',

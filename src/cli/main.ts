@@ -15,6 +15,7 @@ import { logCommand } from './commands/log.ts';
 import { showCommand } from './commands/show.ts';
 import { verifyCommand } from './commands/verify.ts';
 import { initCommand } from './commands/init.ts';
+import { checkCommand } from './commands/check.ts';
 
 export const COMMANDS: readonly Command[] = [
   initCommand,
@@ -26,6 +27,7 @@ export const COMMANDS: readonly Command[] = [
   verifyCommand,
   relinkCommand,
   doctorCommand,
+  checkCommand,
   ingestCommand,
   demoCommand,
   hookCommand,
