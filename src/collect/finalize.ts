@@ -122,10 +122,16 @@ function compileCheck(def: ZodDefLike): Check {
       return (v) => v === null || inner(v);
     }
     case 'array': {
-      if (def.element === undefined || (def.checks ?? []).length > 0) throw new Unsupported('array checks');
+      if (def.element === undefined) throw new Unsupported('array without element');
+      let min = 0;
+      for (const c of def.checks ?? []) {
+        const cd = c._zod.def;
+        if (cd.check === 'min_length' && typeof cd.minimum === 'number') min = Math.max(min, cd.minimum);
+        else throw new Unsupported(`array check ${cd.check}`);
+      }
       const element = compileCheck(def.element._zod.def);
       return (v) => {
-        if (!Array.isArray(v)) return false;
+        if (!Array.isArray(v) || v.length < min) return false;
         for (let i = 0; i < v.length; i++) if (!element(v[i])) return false;
         return true;
       };
@@ -152,19 +158,21 @@ function compileCheck(def: ZodDefLike): Check {
   }
 }
 
-function compileOrZod(schema: { _zod: { def: unknown } }, zod: Check): Check {
+/**
+ * A zod schema as a predicate that is true exactly when `schema.safeParse(value)` succeeds and returns
+ * the value unchanged; it falls back to zod itself if the schema grows past the compiled subset.
+ */
+export function compileSchemaCheck<T>(schema: { _zod: { def: unknown }; safeParse(value: unknown): { success: boolean } }): (value: unknown) => value is T {
   try {
-    return compileCheck(schema._zod.def as ZodDefLike);
+    return compileCheck(schema._zod.def as ZodDefLike) as (value: unknown) => value is T;
   } catch (error) {
-    if (error instanceof Unsupported) return zod;
+    if (error instanceof Unsupported) return ((v: unknown) => schema.safeParse(v).success) as (value: unknown) => value is T;
     throw error;
   }
 }
 
-/** EvidenceRecordSchema as a predicate (falls back to zod itself if the schema grows past the compiled subset). */
-export const isEvidenceRecord = compileOrZod(EvidenceRecordSchema, (v) => EvidenceRecordSchema.safeParse(v).success) as (
-  value: unknown,
-) => value is EvidenceRecord;
+/** EvidenceRecordSchema as a predicate. */
+export const isEvidenceRecord = compileSchemaCheck<EvidenceRecord>(EvidenceRecordSchema);
 
 /** sha256 of the identity of one piece of evidence: which adapter read which bytes. */
 export function computeEvidenceId(source_format: string, at: SourceLocation): string {

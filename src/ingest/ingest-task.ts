@@ -3,10 +3,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { canonicalJson } from '../canonical.ts';
 import type { DistillConfig } from '../../schemas/config.ts';
 import type { EvidenceRecord } from '../../schemas/evidence-record.ts';
-import { ScoredRunSchema } from '../../schemas/scored-run.ts';
 import type { Adapter } from '../collect/adapter.ts';
 import { collectSource, type CollectIo, type CollectLine, type CollectSource, type SourceSummary } from '../collect/collect.ts';
 import type { TextRedactor } from '../collect/finalize.ts';
+import { isScoredRun } from './is-scored-run.ts';
 import { readLines } from '../io/jsonl.ts';
 import { encodeSpoolLine, groupSpoolText, runBucket } from '../io/run-spool.ts';
 import { scoreRuns } from '../score/score.ts';
@@ -158,7 +158,7 @@ export function runScoreTask(ctx: WorkerContext, task: ScoreTask): ScoreResult {
     for (const records of bucketGroups(file)) {
       const [scored] = scoreRuns(records, { rules: ctx.init.rules, scored_at: ctx.init.recorded_at, scorer_version: ctx.init.scorer_version });
       if (scored === undefined) continue;
-      if (!ScoredRunSchema.safeParse(scored).success) valid = false;
+      if (!isScoredRun(scored)) valid = false;
       runs_by_category[scored.category]++;
       lines.push(canonicalJson(scored));
     }

@@ -3,11 +3,12 @@ import { join } from 'node:path';
 import { canonicalJson, sha256Hex } from '../canonical.ts';
 import type { DistillConfig } from '../../schemas/config.ts';
 import type { EvidenceRecord } from '../../schemas/evidence-record.ts';
-import { ScoredRunSchema, type ScoredRun } from '../../schemas/scored-run.ts';
+import type { ScoredRun } from '../../schemas/scored-run.ts';
 import type { Receipt } from '../../schemas/receipt.ts';
 import type { Adapter } from '../collect/adapter.ts';
 import { collectSource, type CollectIo, type CollectSource, type SourceSummary } from '../collect/collect.ts';
 import type { TextRedactor } from '../collect/finalize.ts';
+import { isScoredRun } from './is-scored-run.ts';
 import { buildReceipt, receiptSha256, redactionCounts, renderReceipt } from '../receipts/receipt.ts';
 import { scoreRuns } from '../score/score.ts';
 import type { ScoringRule } from '../score/rules.ts';
@@ -221,7 +222,7 @@ export async function runIngest(io: CollectIo, req: IngestRequest): Promise<Inge
     for (const group of spool.groups()) {
       const [scored] = scoreRuns(group.records, { rules: req.rules, scored_at: req.recorded_at, scorer_version: req.scorer_version });
       if (scored === undefined) continue;
-      if (!ScoredRunSchema.safeParse(scored).success) scoredValid = false;
+      if (!isScoredRun(scored)) scoredValid = false;
       summary.runs++;
       summary.runs_by_category[scored.category]++;
       scoredOut?.write(canonicalJson(scored satisfies ScoredRun));
