@@ -110,8 +110,13 @@ export function emptySignals(): Signals {
 export function emptyDraft(
   base: Pick<EvidenceDraft, 'kind' | 'run_id' | 'task_id' | 'task_type' | 'model_role'>,
 ): EvidenceDraft {
+  // Named one by one: spreading `base` cost a fifth of lakehouse mapping.
   return {
-    ...base,
+    kind: base.kind,
+    run_id: base.run_id,
+    task_id: base.task_id,
+    task_type: base.task_type,
+    model_role: base.model_role,
     timestamp: null,
     model_name: null,
     model_provider: null,

@@ -20,6 +20,20 @@ export type FinalizeResult =
 
 const TRUNCATION_MARK = '\n[truncated by git-distill: the hash covers the full text]';
 
+const EMPTY_SHA256 = sha256Hex('');
+
+/** sha256 of a text, '' for none; most records have no input or no output, and that hash is a constant. */
+function textHash(text: string | null): string {
+  return text === null || text === '' ? EMPTY_SHA256 : sha256Hex(text);
+}
+
+/** The distinct strings in code-unit order; lists of none or one (most of them) without a Set. */
+function distinctSorted(list: readonly string[]): string[] {
+  if (list.length === 0) return [];
+  if (list.length === 1) return [list[0]!];
+  return [...new Set(list)].sort();
+}
+
 function cap(text: string | null, max: number): string | null {
   if (text === null || text.length <= max) return text;
   return text.slice(0, max) + TRUNCATION_MARK;
@@ -122,10 +136,16 @@ function compileCheck(def: ZodDefLike): Check {
       return (v) => v === null || inner(v);
     }
     case 'array': {
-      if (def.element === undefined || (def.checks ?? []).length > 0) throw new Unsupported('array checks');
+      if (def.element === undefined) throw new Unsupported('array without element');
+      let min = 0;
+      for (const c of def.checks ?? []) {
+        const cd = c._zod.def;
+        if (cd.check === 'min_length' && typeof cd.minimum === 'number') min = Math.max(min, cd.minimum);
+        else throw new Unsupported(`array check ${cd.check}`);
+      }
       const element = compileCheck(def.element._zod.def);
       return (v) => {
-        if (!Array.isArray(v)) return false;
+        if (!Array.isArray(v) || v.length < min) return false;
         for (let i = 0; i < v.length; i++) if (!element(v[i])) return false;
         return true;
       };
@@ -152,19 +172,21 @@ function compileCheck(def: ZodDefLike): Check {
   }
 }
 
-function compileOrZod(schema: { _zod: { def: unknown } }, zod: Check): Check {
+/**
+ * A zod schema as a predicate that is true exactly when `schema.safeParse(value)` succeeds and returns
+ * the value unchanged; it falls back to zod itself if the schema grows past the compiled subset.
+ */
+export function compileSchemaCheck<T>(schema: { _zod: { def: unknown }; safeParse(value: unknown): { success: boolean } }): (value: unknown) => value is T {
   try {
-    return compileCheck(schema._zod.def as ZodDefLike);
+    return compileCheck(schema._zod.def as ZodDefLike) as (value: unknown) => value is T;
   } catch (error) {
-    if (error instanceof Unsupported) return zod;
+    if (error instanceof Unsupported) return ((v: unknown) => schema.safeParse(v).success) as (value: unknown) => value is T;
     throw error;
   }
 }
 
-/** EvidenceRecordSchema as a predicate (falls back to zod itself if the schema grows past the compiled subset). */
-export const isEvidenceRecord = compileOrZod(EvidenceRecordSchema, (v) => EvidenceRecordSchema.safeParse(v).success) as (
-  value: unknown,
-) => value is EvidenceRecord;
+/** EvidenceRecordSchema as a predicate. */
+export const isEvidenceRecord = compileSchemaCheck<EvidenceRecord>(EvidenceRecordSchema);
 
 /** sha256 of the identity of one piece of evidence: which adapter read which bytes. */
 export function computeEvidenceId(source_format: string, at: SourceLocation): string {
@@ -195,11 +217,11 @@ export function finalizeDraft(draft: EvidenceDraft, at: SourceLocation, opts: Fi
     model_name: draft.model_name,
     model_provider: draft.model_provider,
     model_role: draft.model_role,
-    input_hash: sha256Hex(input_text ?? ''),
-    output_hash: sha256Hex(output_text ?? ''),
+    input_hash: textHash(input_text),
+    output_hash: textHash(output_text),
     input_text: cap(input_text, opts.max_text_chars),
     output_text: cap(output_text, opts.max_text_chars),
-    source_files: [...new Set(draft.source_files)].sort(),
+    source_files: distinctSorted(draft.source_files),
     commands_run: draft.commands_run.map((c) => ({ command: r(c.command), exit_code: c.exit_code })),
     tool_calls: draft.tool_calls.map((t) => ({
       name: t.name,
@@ -224,7 +246,7 @@ export function finalizeDraft(draft: EvidenceDraft, at: SourceLocation, opts: Fi
     tokens: draft.tokens,
     link_hints: draft.link_hints,
     links: [],
-    unmapped_fields: [...new Set(draft.unmapped_fields)].sort(),
+    unmapped_fields: distinctSorted(draft.unmapped_fields),
     provenance: {
       source_file: at.source_file,
       line_offset: at.line,

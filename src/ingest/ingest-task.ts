@@ -1,18 +1,18 @@
 // The work an ingest worker does, as plain functions: collect a file or a byte range of it, or score a batch of run groups.
 import { existsSync, readFileSync } from 'node:fs';
-import { canonicalJson, sha256Hex } from '../canonical.ts';
+import { canonicalJson } from '../canonical.ts';
 import type { DistillConfig } from '../../schemas/config.ts';
 import type { EvidenceRecord } from '../../schemas/evidence-record.ts';
-import { ScoredRunSchema } from '../../schemas/scored-run.ts';
 import type { Adapter } from '../collect/adapter.ts';
 import { collectSource, type CollectIo, type CollectLine, type CollectSource, type SourceSummary } from '../collect/collect.ts';
 import type { TextRedactor } from '../collect/finalize.ts';
+import { isScoredRun } from './is-scored-run.ts';
 import { readLines } from '../io/jsonl.ts';
-import { runOrderKey } from '../io/run-spool.ts';
+import { encodeSpoolLine, groupSpoolText, runBucket } from '../io/run-spool.ts';
 import { scoreRuns } from '../score/score.ts';
 import type { ScoringRule } from '../score/rules.ts';
 import { DistillError, type ErrorCode } from '../errors.ts';
-import { CATEGORIES, scoreView } from './ingest.ts';
+import { CATEGORIES, SCORE_VIEW_CODEC } from './ingest.ts';
 
 /** Sent once to each worker: everything it needs to rebuild the main thread's setup. */
 export interface WorkerInit {
@@ -97,11 +97,7 @@ export interface WorkerContext {
  * RunSpool's layout, so runs come out in runOrderKey order bucket by bucket. Workers hash and serialise,
  * the main thread only appends each range's blocks to the bucket files, in range order.
  */
-export const RUN_BUCKETS = 256;
-
-export function runBucket(run_id: string): number {
-  return parseInt(sha256Hex(run_id).slice(0, 2), 16);
-}
+export { RUN_BUCKETS, runBucket } from '../io/run-spool.ts';
 
 /** The reader limited to one range: starts at the range's first line with its number, stops at its end. */
 export function rangeIo(io: CollectIo, range: ByteRange): CollectIo {
@@ -132,7 +128,8 @@ export async function runCollectTask(ctx: WorkerContext, task: CollectTask): Pro
       evidence(record: EvidenceRecord) {
         if (emit) evidence.push(canonicalJson(record));
         const bucket = runBucket(record.run_id);
-        const line = JSON.stringify([record.run_id, scoreView(record)]);
+        // encodeScoreView reads only what scoreView keeps, so the record needs no view first.
+        const line = encodeSpoolLine(SCORE_VIEW_CODEC, record.run_id, record);
         const lines = byBucket.get(bucket);
         if (lines === undefined) byBucket.set(bucket, [line]);
         else lines.push(line);
@@ -149,17 +146,7 @@ export async function runCollectTask(ctx: WorkerContext, task: CollectTask): Pro
 /** The runs of one bucket file in runOrderKey order, each with its records in evidence order (as RunSpool.groups). */
 function bucketGroups(file: string): EvidenceRecord[][] {
   if (!existsSync(file)) return [];
-  const groups = new Map<string, EvidenceRecord[]>();
-  for (const line of readFileSync(file, 'utf8').split('\n')) {
-    if (line === '') continue;
-    const [run_id, record] = JSON.parse(line) as [string, EvidenceRecord];
-    const list = groups.get(run_id);
-    if (list === undefined) groups.set(run_id, [record]);
-    else list.push(record);
-  }
-  const keyed = [...groups.keys()].map((id) => [runOrderKey(id), id] as const);
-  keyed.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-  return keyed.map(([, id]) => groups.get(id)!);
+  return groupSpoolText(SCORE_VIEW_CODEC, readFileSync(file, 'utf8')).map((g) => g.records);
 }
 
 /** Exactly the sequential scoring loop of runIngest, over the runs of some buckets. */
@@ -171,7 +158,7 @@ export function runScoreTask(ctx: WorkerContext, task: ScoreTask): ScoreResult {
     for (const records of bucketGroups(file)) {
       const [scored] = scoreRuns(records, { rules: ctx.init.rules, scored_at: ctx.init.recorded_at, scorer_version: ctx.init.scorer_version });
       if (scored === undefined) continue;
-      if (!ScoredRunSchema.safeParse(scored).success) valid = false;
+      if (!isScoredRun(scored)) valid = false;
       runs_by_category[scored.category]++;
       lines.push(canonicalJson(scored));
     }

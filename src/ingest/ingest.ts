@@ -3,16 +3,23 @@ import { join } from 'node:path';
 import { canonicalJson, sha256Hex } from '../canonical.ts';
 import type { DistillConfig } from '../../schemas/config.ts';
 import type { EvidenceRecord } from '../../schemas/evidence-record.ts';
-import { ScoredRunSchema, type ScoredRun } from '../../schemas/scored-run.ts';
+import type { ScoredRun } from '../../schemas/scored-run.ts';
 import type { Receipt } from '../../schemas/receipt.ts';
 import type { Adapter } from '../collect/adapter.ts';
 import { collectSource, type CollectIo, type CollectSource, type SourceSummary } from '../collect/collect.ts';
 import type { TextRedactor } from '../collect/finalize.ts';
+import { isScoredRun } from './is-scored-run.ts';
 import { buildReceipt, receiptSha256, redactionCounts, renderReceipt } from '../receipts/receipt.ts';
 import { scoreRuns } from '../score/score.ts';
 import type { ScoringRule } from '../score/rules.ts';
-import { RunSpool } from '../io/run-spool.ts';
+import { RunSpool, type SpoolCodec } from '../io/run-spool.ts';
+import { decodeScoreView, encodeScoreView, scoreView } from './score-view.ts';
 import { digestFile, openHashedWriter, writeFileHashed, type HashedWriter } from '../io/fs.ts';
+
+export { scoreView } from './score-view.ts';
+
+/** The run spool writes score views in their compact positional form (score-view.ts). */
+export const SCORE_VIEW_CODEC: SpoolCodec<EvidenceRecord> = { encode: encodeScoreView, decode: (run_id, a) => decodeScoreView(run_id, a as unknown[]) };
 
 export const CATEGORIES = ['accepted', 'partially_accepted', 'rejected', 'needs_human_review'] as const;
 
@@ -58,32 +65,6 @@ export interface IngestSummary {
   skipped: Array<{ source_file: string; reason: string }>;
   out_dir: string | null;
   receipts: Receipt[];
-}
-
-const NO_HINTS: EvidenceRecord['link_hints'] = { oids: [], cwd: null, branch: null };
-
-/**
- * The record as the scorer reads it (src/score reads ids, provenance, kind, model, markers, validations,
- * the override, signals and each tool call's outcome): everything else is blanked so the run groups held
- * in memory, or spilled to disk and read back, stay small. The type stays EvidenceRecord on purpose.
- */
-export function scoreView(record: EvidenceRecord): EvidenceRecord {
-  return {
-    ...record,
-    input_hash: '',
-    output_hash: '',
-    input_text: null,
-    output_text: null,
-    source_files: [],
-    commands_run: [],
-    tool_calls: record.tool_calls.map((t) => ({ name: t.name, call_id: null, input_summary: null, ok: t.ok, error: null })),
-    retrieved_context: [],
-    observer_notes: '',
-    scratchpad_summary: null,
-    link_hints: NO_HINTS,
-    links: [],
-    unmapped_fields: [],
-  };
 }
 
 export function addCounts(into: Record<string, number>, from: Record<string, number>): void {
@@ -211,7 +192,7 @@ export async function runIngest(io: CollectIo, req: IngestRequest): Promise<Inge
   const out = req.out_dir;
   const evidenceOut: HashedWriter | null = out === null ? null : openHashedWriter(join(out, 'evidence.jsonl'));
   const quarantineOut: HashedWriter | null = out === null ? null : openHashedWriter(join(out, 'quarantine.jsonl'));
-  const spool = new RunSpool<EvidenceRecord>({ memoryRecords: req.spool_records ?? 10_000 });
+  const spool = new RunSpool<EvidenceRecord>({ memoryRecords: req.spool_records ?? 10_000, codec: SCORE_VIEW_CODEC });
   const summary = emptyIngestSummary(out);
 
   try {
@@ -241,7 +222,7 @@ export async function runIngest(io: CollectIo, req: IngestRequest): Promise<Inge
     for (const group of spool.groups()) {
       const [scored] = scoreRuns(group.records, { rules: req.rules, scored_at: req.recorded_at, scorer_version: req.scorer_version });
       if (scored === undefined) continue;
-      if (!ScoredRunSchema.safeParse(scored).success) scoredValid = false;
+      if (!isScoredRun(scored)) scoredValid = false;
       summary.runs++;
       summary.runs_by_category[scored.category]++;
       scoredOut?.write(canonicalJson(scored satisfies ScoredRun));

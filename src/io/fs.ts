@@ -1,5 +1,5 @@
 // File-system edge: hashed line writers, file digests, source expansion (dirs, globs) for the CLI.
-import { createReadStream, mkdirSync, statSync, readdirSync } from 'node:fs';
+import { createReadStream, mkdirSync, statSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { DistillError } from '../errors.ts';
 
@@ -11,6 +11,8 @@ export interface HashedWriter {
 /** A streaming line writer that hashes what it writes, so receipts never re-read outputs. */
 export function openHashedWriter(path: string): HashedWriter {
   mkdirSync(dirname(path), { recursive: true });
+  // Bun's file writer writes from offset 0 without truncating: a longer file left by an earlier run would keep its tail.
+  writeFileSync(path, '');
   const sink = Bun.file(path).writer({ highWaterMark: 1 << 20 });
   const hasher = new Bun.CryptoHasher('sha256');
   let bytes = 0;

@@ -4,35 +4,99 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sha256Hex } from '../canonical.ts';
 
-const BUCKETS = 256;
+export const RUN_BUCKETS = 256;
 
 /** The order runs are emitted in: by sha256 of the run id, then the id. Independent of input order and of spilling. */
 export function runOrderKey(run_id: string): string {
   return sha256Hex(run_id) + '\u0000' + run_id;
 }
 
-export interface RunSpoolOptions {
-  /** Spill to disk once more than this many records are buffered. */
-  memoryRecords: number;
-  /** Where spill files go (a fresh directory is made inside it). */
-  tempRoot?: string;
+/** The spill bucket of a run id: the first byte of its sha256, so buckets in order hold runs in runOrderKey order. */
+export function runBucket(run_id: string): number {
+  return parseInt(sha256Hex(run_id).slice(0, 2), 16);
+}
+
+/** How a record is written to a spill line and read back; JSON of the record itself by default. */
+export interface SpoolCodec<T> {
+  encode(record: T): unknown;
+  decode(run_id: string, encoded: unknown): T;
+}
+
+/** One spill line: the JSON array `[run_id, encoded record]`. */
+export function encodeSpoolLine<T>(codec: SpoolCodec<T>, run_id: string, record: T): string {
+  return JSON.stringify([run_id, codec.encode(record)]);
 }
 
 /**
- * Append records keyed by run id; then iterate groups bucket by bucket. Spilling keeps peak memory near
- * one bucket (1/256 of the data) whatever the input size, which is what lets ingest stream 1 GB of logs.
+ * The runs of some spill text (lines written by encodeSpoolLine) in runOrderKey order, each with its
+ * records in the order their lines came.
+ */
+export function groupSpoolText<T>(codec: SpoolCodec<T>, text: string): Array<{ run_id: string; records: T[] }> {
+  const groups = new Map<string, T[]>();
+  let start = 0;
+  while (start < text.length) {
+    let end = text.indexOf('\n', start);
+    if (end === -1) end = text.length;
+    if (end > start) {
+      const [run_id, encoded] = JSON.parse(text.slice(start, end)) as [string, unknown];
+      const record = codec.decode(run_id, encoded);
+      const list = groups.get(run_id);
+      if (list === undefined) groups.set(run_id, [record]);
+      else list.push(record);
+    }
+    start = end + 1;
+  }
+  return sortGroups(groups);
+}
+
+/** Groups in runOrderKey order; each key is computed once, not once per comparison. */
+function sortGroups<T>(groups: Map<string, T[]>): Array<{ run_id: string; records: T[] }> {
+  const keyed = [...groups.keys()].map((run_id) => ({ key: runOrderKey(run_id), run_id }));
+  keyed.sort((a, b) => cmp(a.key, b.key));
+  return keyed.map(({ run_id }) => ({ run_id, records: groups.get(run_id)! }));
+}
+
+const JSON_CODEC: SpoolCodec<never> = { encode: (record) => record, decode: (_run_id, encoded) => encoded as never };
+
+export interface RunSpoolOptions<T> {
+  /** Encode records (codec) once more than this many are held as objects. */
+  memoryRecords: number;
+  /** Append encoded records to disk once more than this many characters of them are held. Default 32 Mi. */
+  memoryChars?: number;
+  /** Where spill files go (a fresh directory is made inside it). */
+  tempRoot?: string;
+  /** How spilled records are written; default: the record as JSON. */
+  codec?: SpoolCodec<T>;
+}
+
+export const DEFAULT_SPOOL_MEMORY_CHARS = 32 * 1024 * 1024;
+
+// Run ids seen lately and their buckets: records of one run come in bursts, and each id hashes once.
+const BUCKET_CACHE_MAX = 4096;
+
+/**
+ * Append records keyed by run id; then iterate groups bucket by bucket. Three stages, each bounded: the
+ * first `memoryRecords` records are held as objects; past that every record is encoded to a line in one of
+ * 256 buckets held in memory; past `memoryChars` of lines the buckets are appended to files on disk. Peak
+ * memory is then the encoded-line budget plus one bucket read back (1/256 of the data) whatever the input
+ * size, which is what lets ingest stream 1 GB of logs; inputs whose encoded runs fit the budget (about
+ * 70,000 auditor-loop records at 32 Mi) never touch the disk.
  */
 export class RunSpool<T> {
   private readonly memory = new Map<string, T[]>();
+  private encoding = false;
   private dir: string | null = null;
-  private readonly pending: string[][] = Array.from({ length: BUCKETS }, () => []);
-  private pendingBytes = 0;
+  private readonly pending: string[][] = Array.from({ length: RUN_BUCKETS }, () => []);
+  private pendingChars = 0;
   private count = 0;
+  private readonly bucketCache = new Map<string, number>();
 
-  private readonly options: RunSpoolOptions;
+  private readonly options: RunSpoolOptions<T>;
+  private readonly codec: SpoolCodec<T>;
 
-  constructor(options: RunSpoolOptions) {
+  constructor(options: RunSpoolOptions<T>) {
     this.options = options;
+    this.codec = options.codec ?? (JSON_CODEC as SpoolCodec<T>);
   }
 
   get size(): number {
@@ -41,7 +105,7 @@ export class RunSpool<T> {
 
   add(run_id: string, record: T): void {
     this.count++;
-    if (this.dir === null) {
+    if (!this.encoding) {
       const list = this.memory.get(run_id);
       if (list === undefined) this.memory.set(run_id, [record]);
       else list.push(record);
@@ -52,54 +116,54 @@ export class RunSpool<T> {
   }
 
   private bucketOf(run_id: string): number {
-    return parseInt(sha256Hex(run_id).slice(0, 2), 16);
+    let b = this.bucketCache.get(run_id);
+    if (b === undefined) {
+      if (this.bucketCache.size >= BUCKET_CACHE_MAX) this.bucketCache.clear();
+      b = runBucket(run_id);
+      this.bucketCache.set(run_id, b);
+    }
+    return b;
   }
 
   private enqueue(run_id: string, record: T): void {
-    const line = JSON.stringify([run_id, record]);
+    const line = encodeSpoolLine(this.codec, run_id, record);
     this.pending[this.bucketOf(run_id)]!.push(line);
-    this.pendingBytes += line.length;
-    if (this.pendingBytes > 4 * 1024 * 1024) this.flush();
+    this.pendingChars += line.length;
+    if (this.pendingChars > (this.options.memoryChars ?? DEFAULT_SPOOL_MEMORY_CHARS)) this.flush();
   }
 
   private spill(): void {
-    this.dir = mkdtempSync(join(this.options.tempRoot ?? tmpdir(), 'git-distill-spool-'));
+    this.encoding = true;
     for (const [run_id, records] of this.memory) for (const r of records) this.enqueue(run_id, r);
     this.memory.clear();
   }
 
   private flush(): void {
-    if (this.dir === null) return;
-    for (let b = 0; b < BUCKETS; b++) {
+    this.dir ??= mkdtempSync(join(this.options.tempRoot ?? tmpdir(), 'git-distill-spool-'));
+    for (let b = 0; b < RUN_BUCKETS; b++) {
       const lines = this.pending[b]!;
       if (lines.length === 0) continue;
       appendFileSync(join(this.dir, String(b)), lines.join('\n') + '\n');
       this.pending[b] = [];
     }
-    this.pendingBytes = 0;
+    this.pendingChars = 0;
   }
 
-  /** Groups in runOrderKey order. Each group's records keep their insertion order. */
+  /** Groups in runOrderKey order. Each group's records keep their insertion order. Read them once: held lines are let go as they are read. */
   *groups(): Generator<{ run_id: string; records: T[] }> {
-    if (this.dir === null) {
-      const ids = [...this.memory.keys()].sort((a, b) => cmp(runOrderKey(a), runOrderKey(b)));
-      for (const run_id of ids) yield { run_id, records: this.memory.get(run_id)! };
+    if (!this.encoding) {
+      yield* sortGroups(this.memory);
       return;
     }
-    this.flush();
-    for (let b = 0; b < BUCKETS; b++) {
-      const file = join(this.dir, String(b));
-      if (!existsSync(file)) continue;
-      const groups = new Map<string, T[]>();
-      for (const line of readFileSync(file, 'utf8').split('\n')) {
-        if (line === '') continue;
-        const [run_id, record] = JSON.parse(line) as [string, T];
-        const list = groups.get(run_id);
-        if (list === undefined) groups.set(run_id, [record]);
-        else list.push(record);
-      }
-      const ids = [...groups.keys()].sort((a, c) => cmp(runOrderKey(a), runOrderKey(c)));
-      for (const run_id of ids) yield { run_id, records: groups.get(run_id)! };
+    for (let b = 0; b < RUN_BUCKETS; b++) {
+      // What reached the file came before what is still held: file text first keeps insertion order.
+      const file = this.dir === null ? null : join(this.dir, String(b));
+      const onDisk = file !== null && existsSync(file) ? readFileSync(file, 'utf8') : '';
+      const held = this.pending[b]!;
+      if (onDisk === '' && held.length === 0) continue;
+      const text = held.length === 0 ? onDisk : onDisk + held.join('\n');
+      this.pending[b] = [];
+      yield* groupSpoolText(this.codec, text);
     }
   }
 
@@ -107,6 +171,8 @@ export class RunSpool<T> {
     if (this.dir !== null) rmSync(this.dir, { recursive: true, force: true });
     this.dir = null;
     this.memory.clear();
+    for (let b = 0; b < RUN_BUCKETS; b++) this.pending[b] = [];
+    this.pendingChars = 0;
   }
 }
 

@@ -55,34 +55,49 @@ export interface Fields {
 }
 
 export function buildFields(stream: string, values: ReadonlyMap<string, FieldValue>): Fields {
-  const raw = (name: string): FieldValue | null => values.get(name) ?? null;
-  const str = (name: string): string | null => {
-    const v = raw(name);
+  return new LineFields(stream, values);
+}
+
+/** Fields over one line's checked values: methods on the prototype, so a line costs one object, not six closures. */
+class LineFields implements Fields {
+  readonly stream: string;
+  readonly #values: ReadonlyMap<string, FieldValue>;
+
+  constructor(stream: string, values: ReadonlyMap<string, FieldValue>) {
+    this.stream = stream;
+    this.#values = values;
+  }
+
+  raw(name: string): FieldValue | null {
+    return this.#values.get(name) ?? null;
+  }
+
+  str(name: string): string | null {
+    const v = this.#values.get(name);
     return typeof v === 'string' ? v : null;
-  };
-  return {
-    stream,
-    raw,
-    str,
-    num: (name) => {
-      const v = raw(name);
-      return typeof v === 'number' ? v : null;
-    },
-    bool: (name) => {
-      const v = raw(name);
-      return typeof v === 'boolean' ? v : null;
-    },
-    list: (name) => {
-      const v = raw(name);
-      return Array.isArray(v) ? (v as readonly unknown[]) : null;
-    },
-    need: (name) => {
-      const v = str(name);
-      // Reaching this is a table bug (a rule reading a field it did not declare required), not bad input.
-      if (v === null) throw new DistillError('E_INTERNAL', `lakehouse table for ${stream} reads \`${name}\` as required but it is not`);
-      return v;
-    },
-  };
+  }
+
+  num(name: string): number | null {
+    const v = this.#values.get(name);
+    return typeof v === 'number' ? v : null;
+  }
+
+  bool(name: string): boolean | null {
+    const v = this.#values.get(name);
+    return typeof v === 'boolean' ? v : null;
+  }
+
+  list(name: string): readonly unknown[] | null {
+    const v = this.#values.get(name);
+    return Array.isArray(v) ? (v as readonly unknown[]) : null;
+  }
+
+  need(name: string): string {
+    const v = this.str(name);
+    // Reaching this is a table bug (a rule reading a field it did not declare required), not bad input.
+    if (v === null) throw new DistillError('E_INTERNAL', `lakehouse table for ${this.stream} reads \`${name}\` as required but it is not`);
+    return v;
+  }
 }
 
 /** How detection recognises a stream from its first line when the file name does not say. */
