@@ -15,6 +15,8 @@ import { logCommand } from './commands/log.ts';
 import { showCommand } from './commands/show.ts';
 import { verifyCommand } from './commands/verify.ts';
 import { initCommand } from './commands/init.ts';
+import { playbooksCommand } from './commands/playbooks.ts';
+import { ledgerCommand } from './commands/ledger.ts';
 
 export const COMMANDS: readonly Command[] = [
   initCommand,
@@ -25,6 +27,8 @@ export const COMMANDS: readonly Command[] = [
   showCommand,
   verifyCommand,
   relinkCommand,
+  playbooksCommand,
+  ledgerCommand,
   doctorCommand,
   ingestCommand,
   demoCommand,

@@ -14,6 +14,7 @@ import type { Receipt } from '../../schemas/receipt.ts';
 import type { DistillCache, StepUpdate } from './cache.ts';
 import { buildFolderFiles, emptyFolderContent, folderSummary, mergeFolderContent, parseFolderFiles, type FolderContent, type FolderSetup } from './build-folder.ts';
 import { linkEvidence, withLink, type CommitFacts, type RunLink } from './link.ts';
+import { computeDerivedFiles, derivedOptions } from '../derived/derived-files.ts';
 
 /** A line as the context's reader yields it: CollectLine plus where the next line starts. */
 export interface SourceLine extends CollectLine {
@@ -186,11 +187,20 @@ function mergeCounts(a: Record<string, number>, b: Record<string, number>): Reco
 export async function drainJournal(ctx: DistillContext): Promise<string | null> {
   let head = await ctx.store.head();
   for (const entry of ctx.cache.journal()) {
+    // Derived files are recomputed against the head each attempt is built on, so a lost race recomputes them.
+    const folders = new Map([[entry.source_oid, entry.files]]);
     head = await writeWithRetry(
       ctx.store,
-      () => ({ source_oid: entry.source_oid, subject: entry.subject, files: entry.files, derived: new Map(), date: entry.date }),
+      async (at) => ({
+        source_oid: entry.source_oid,
+        subject: entry.subject,
+        files: entry.files,
+        derived: await computeDerivedFiles(ctx.store, { ...derivedOptions(ctx.config), folders, cache: ctx.cache.derived, head: at }),
+        date: entry.date,
+      }),
       { attempts: STORE_ATTEMPTS, sleep: ctx.sleep },
     );
+    ctx.cache.derived.markMirrored(head);
     ctx.cache.deleteJournal([entry.seq]);
   }
   return head;
