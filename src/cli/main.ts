@@ -17,6 +17,7 @@ import { verifyCommand } from './commands/verify.ts';
 import { initCommand } from './commands/init.ts';
 import { playbooksCommand } from './commands/playbooks.ts';
 import { ledgerCommand } from './commands/ledger.ts';
+import { scratchpadCommand } from './commands/scratchpad.ts';
 
 export const COMMANDS: readonly Command[] = [
   initCommand,
@@ -29,6 +30,7 @@ export const COMMANDS: readonly Command[] = [
   relinkCommand,
   playbooksCommand,
   ledgerCommand,
+  scratchpadCommand,
   doctorCommand,
   ingestCommand,
   demoCommand,
