@@ -163,6 +163,18 @@ describe('playbooks and ledger from auditor-loop logs', async () => {
     expect(auth.created_at).toBe('2024-01-01T10:00:00.000Z');
   });
 
+  test('show and log name the playbooks a commit created or updated', async () => {
+    const [p] = JSON.parse((await cli(repo, ['playbooks', 'list', '--json'])).stdout) as Playbook[];
+    const first = JSON.parse((await cli(repo, ['show', oids[0]!, '--json'])).stdout) as { playbooks: unknown[] };
+    expect(first.playbooks).toEqual([{ playbook_id: p!.playbook_id, status: 'proposed', how: 'created' }]);
+    const third = await cli(repo, ['show', oids[2]!]);
+    expect(third.stdout).toContain(`playbooks  ${p!.playbook_id} (updated, proposed)`);
+    const log = await cli(repo, ['log', '--oneline']);
+    expect(log.stdout.split('\n').filter((l) => l.endsWith('· 1 playbook')).length).toBe(3);
+    const json = JSON.parse((await cli(repo, ['log', '--json'])).stdout) as Array<{ playbooks: Array<{ how: string }> }>;
+    expect(json.map((e) => e.playbooks.map((m) => m.how))).toEqual([['updated'], ['updated'], ['created']]);
+  });
+
   test('the playbook keeps its id as runs are added (no near-duplicates)', async () => {
     const two = await distilledRepo(2);
     const early = JSON.parse((await cli(two.repo, ['playbooks', 'list', '--json'])).stdout) as Playbook[];
