@@ -4,6 +4,9 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { runCliCaptured } from '../helpers/cli.ts';
+import { makeRepo } from '../helpers/git-repo.ts';
+import { createGitStore } from '../../src/store/git-store.ts';
+import { COMMIT_FILES } from '../../src/store/layout.ts';
 import type { ScratchpadSummary } from '../../schemas/scratchpad-summary.ts';
 import { buildRefineRequest } from '../../src/scratchpad/refine-scratchpad.ts';
 import { parseScratchpad } from '../../src/scratchpad/parse-scratchpad.ts';
@@ -114,5 +117,35 @@ describe('git distill scratchpad', () => {
     const r = await run(dir, ['nope.md']);
     expect(r.code).toBe(3);
     expect(r.stderr).toContain('cannot read scratchpad nope.md');
+  });
+});
+
+describe('a scratchpad source on the distill branch', () => {
+  test('git distill run stores the changed scratchpad as scratchpads.jsonl, verify covers it, unchanged bytes are not summarized again', async () => {
+    const repo = await makeRepo();
+    try {
+      const config = JSON.stringify({ schema_version: 1, sources: [{ path: 'notes/*.md', format: 'scratchpad' }] }) + '\n';
+      const first = await repo.commit({ '.distill/config.json': config, 'notes/plan.md': NOTES }, 'plan', { date: '2024-01-01T10:00:00Z' });
+      expect((await runCliCaptured(['run', first, '--sync'], { cwd: repo.dir, now: NOW })).code).toBe(0);
+      const second = await repo.commit({ 'README.md': 'hi\n' }, 'readme', { date: '2024-01-01T11:00:00Z' });
+      expect((await runCliCaptured(['run', second, '--sync'], { cwd: repo.dir, now: NOW })).code).toBe(0);
+      const store = createGitStore({ git: repo.git, ref: 'refs/heads/distill', tool_version: 'x' });
+      try {
+        const stored = (await store.readCommit(first))!.get(COMMIT_FILES.scratchpads);
+        expect(stored).toBeDefined();
+        const [s] = new TextDecoder().decode(stored).trim().split('\n').map((l) => JSON.parse(l) as ScratchpadSummary);
+        expect(s!.run_id).toBe('scratchpad:notes/plan.md');
+        expect(s!.completed_steps).toEqual(['write it']);
+        expect(s!.pending_steps).toEqual(['run `bun test`']);
+        // The second commit did not touch the notes: nothing summarized again.
+        expect((await store.readCommit(second))?.get(COMMIT_FILES.scratchpads)).toBeUndefined();
+      } finally {
+        await store.close();
+      }
+      const verify = await runCliCaptured(['verify'], { cwd: repo.dir, now: NOW });
+      expect(verify.code).toBe(0);
+    } finally {
+      await repo.cleanup();
+    }
   });
 });
