@@ -52,6 +52,34 @@ export const ChecksConfigSchema = z.strictObject({
   fail_level: z.enum(['block', 'warn', 'never']).default('block'),
 });
 export type ChecksConfig = z.infer<typeof ChecksConfigSchema>;
+export const PlaybooksConfigSchema = z.strictObject({
+  /** Accepted or partially accepted runs of one task signature needed before it becomes a playbook. */
+  min_runs: z.int().min(1).default(2),
+  /** Entries kept per list field of a playbook (commands, files, context, ...), most frequent first. */
+  max_items: z.int().min(1).max(200).default(10),
+});
+
+export const LedgerConfigSchema = z.strictObject({
+  /** Below this many runs, `git distill ledger` marks a row as too small a sample to trust. */
+  min_samples: z.int().min(1).default(5),
+  /** Failure modes kept per ledger entry, most common first. */
+  failure_modes: z.int().min(1).max(50).default(5),
+});
+
+export const ScratchpadLlmConfigSchema = z.strictObject({
+  /** Base URL of an OpenAI-compatible server; `/v1/chat/completions` is appended. */
+  url: z.string().regex(/^https?:\/\//, 'url must start with http:// or https://'),
+  model: z.string().min(1),
+  /** A slower answer is dropped and the deterministic summary stands. */
+  timeout_ms: z.int().min(1).max(600_000).default(10_000),
+  /** Name of the environment variable holding the API key (never the key itself). */
+  api_key_env: z.string().regex(/^[A-Z_][A-Z0-9_]*$/).nullable().default(null),
+});
+
+export const ScratchpadConfigSchema = z.strictObject({
+  /** Optional refinement of deterministic summaries; null keeps git-distill fully offline. */
+  llm: ScratchpadLlmConfigSchema.nullable().default(null),
+});
 
 export const DistillConfigSchema = z.strictObject({
   schema_version: z.literal(CONFIG_SCHEMA_VERSION),
@@ -64,6 +92,9 @@ export const DistillConfigSchema = z.strictObject({
   /** Overrides of the scoring rules (thresholds, rules replaced, disabled or added by id); validated by the scorer. */
   scoring: z.record(z.string(), z.unknown()).default({}),
   checks: ChecksConfigSchema.default(ChecksConfigSchema.parse({})),
+  playbooks: PlaybooksConfigSchema.default(PlaybooksConfigSchema.parse({})),
+  ledger: LedgerConfigSchema.default(LedgerConfigSchema.parse({})),
+  scratchpad: ScratchpadConfigSchema.default(ScratchpadConfigSchema.parse({})),
 });
 export type DistillConfig = z.infer<typeof DistillConfigSchema>;
 

@@ -7,6 +7,7 @@ import { EvidenceRecordSchema } from './evidence-record.ts';
 import { FindingSchema } from './finding.ts';
 import { ModelLedgerEntrySchema } from './model-ledger-entry.ts';
 import { PlaybookSchema } from './playbook.ts';
+import { PlaybookApprovalSchema } from './approval.ts';
 import { PreferenceSampleSchema } from './preference-sample.ts';
 import { ProvenanceSchema } from './provenance.ts';
 import { QuarantineEntrySchema } from './quarantine-entry.ts';
@@ -53,6 +54,13 @@ export const RECORD_SCHEMAS: readonly SchemaEntry[] = [
     description:
       'A procedure distilled from accepted runs of one task signature. Also enforced: source_run_ids are unique.',
     schema: PlaybookSchema,
+  },
+  {
+    name: 'approval',
+    title: 'PlaybookApproval',
+    description:
+      'One decision on a playbook (approve, retire, back to proposed), a line of meta/playbook-approvals.jsonl; the latest per playbook wins.',
+    schema: PlaybookApprovalSchema,
   },
   {
     name: 'scratchpad-summary',

@@ -16,6 +16,9 @@ import { showCommand } from './commands/show.ts';
 import { verifyCommand } from './commands/verify.ts';
 import { initCommand } from './commands/init.ts';
 import { checkCommand } from './commands/check.ts';
+import { playbooksCommand } from './commands/playbooks.ts';
+import { ledgerCommand } from './commands/ledger.ts';
+import { scratchpadCommand } from './commands/scratchpad.ts';
 
 export const COMMANDS: readonly Command[] = [
   initCommand,
@@ -26,6 +29,9 @@ export const COMMANDS: readonly Command[] = [
   showCommand,
   verifyCommand,
   relinkCommand,
+  playbooksCommand,
+  ledgerCommand,
+  scratchpadCommand,
   doctorCommand,
   checkCommand,
   ingestCommand,

@@ -2,6 +2,7 @@
 import { canonicalJson, sha256Hex } from '../canonical.ts';
 import { EvidenceRecordSchema, type EvidenceRecord } from '../../schemas/evidence-record.ts';
 import { QuarantineEntrySchema, type QuarantineEntry } from '../../schemas/quarantine-entry.ts';
+import { ScratchpadSummarySchema, type ScratchpadSummary } from '../../schemas/scratchpad-summary.ts';
 import { ScoredRunSchema } from '../../schemas/scored-run.ts';
 import { MANIFEST_SCHEMA_VERSION, ManifestSchema, type Manifest } from '../../schemas/manifest.ts';
 import type { Receipt } from '../../schemas/receipt.ts';
@@ -26,6 +27,8 @@ export interface FolderContent {
   read_counts: { lines: number; evidence: number; quarantined: number; blank: number };
   redactions_by_rule: Record<string, number>;
   formats: Record<string, number>;
+  /** Summaries of scratchpad sources (format "scratchpad") that changed while distilling this commit; absent = none. */
+  scratchpads?: ScratchpadSummary[];
 }
 
 export interface FolderCommit {
@@ -43,7 +46,7 @@ export interface FolderSetup {
 }
 
 export function emptyFolderContent(): FolderContent {
-  return { evidence: [], quarantine: [], reads: [], read_counts: { lines: 0, evidence: 0, quarantined: 0, blank: 0 }, redactions_by_rule: {}, formats: {} };
+  return { evidence: [], quarantine: [], reads: [], read_counts: { lines: 0, evidence: 0, quarantined: 0, blank: 0 }, redactions_by_rule: {}, formats: {}, scratchpads: [] };
 }
 
 const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
@@ -57,6 +60,8 @@ function quarantineKey(q: QuarantineEntry): string {
 function compareQuarantine(a: QuarantineEntry, b: QuarantineEntry): number {
   return cmp(a.source_file, b.source_file) || a.line_offset - b.line_offset || a.byte_offset - b.byte_offset || cmp(quarantineKey(a), quarantineKey(b));
 }
+
+const scratchpadKey = (s: ScratchpadSummary) => `${s.run_id}\0${s.source_scratchpad_hash}`;
 
 function addInto(into: Record<string, number>, from: Record<string, number>): Record<string, number> {
   const out: Record<string, number> = { ...into };
@@ -92,6 +97,9 @@ export function mergeFolderContent(base: FolderContent, add: FolderContent): Fol
     },
     redactions_by_rule: addInto(base.redactions_by_rule, add.redactions_by_rule),
     formats: addInto(base.formats, add.formats),
+    scratchpads: [...new Map([...(base.scratchpads ?? []), ...(add.scratchpads ?? [])].map((s) => [scratchpadKey(s), s])).entries()]
+      .sort(([a], [b]) => cmp(a, b))
+      .map(([, s]) => s),
   };
 }
 
@@ -115,6 +123,7 @@ export function parseFolderFiles(files: ReadonlyMap<string, Uint8Array>): Folder
   const collectBytes = files.get(receiptFile('collect'));
   const manifestBytes = files.get(COMMIT_FILES.manifest);
   const content = emptyFolderContent();
+  content.scratchpads = jsonlLines(files.get(COMMIT_FILES.scratchpads)).map((v) => ScratchpadSummarySchema.parse(v));
   content.evidence = evidence.sort(compareEvidence);
   content.quarantine = quarantine.sort(compareQuarantine);
   if (collectBytes !== undefined) {
@@ -217,6 +226,8 @@ export function buildFolderFiles(content: FolderContent, commit: FolderCommit, s
     [receiptFile('link'), renderReceipt(link)],
     [receiptFile('score'), renderReceipt(score)],
   ]);
+  // Only when there are some: folders without scratchpad sources keep their bytes.
+  if ((content.scratchpads ?? []).length > 0) files.set(COMMIT_FILES.scratchpads, jsonl([...(content.scratchpads ?? [])].sort((a, b) => cmp(scratchpadKey(a), scratchpadKey(b)))));
   const redacted = Object.values(content.redactions_by_rule).reduce((a, n) => a + n, 0);
   const manifest: Manifest = ManifestSchema.parse({
     schema_version: MANIFEST_SCHEMA_VERSION,

@@ -6,6 +6,8 @@ import type { EvidenceRecord } from '../../schemas/evidence-record.ts';
 import type { ReadCheckpoint } from '../io/checkpoint.ts';
 import { DistillError } from '../errors.ts';
 import type { RunLink } from './link.ts';
+import type { CachedSummary, DerivedTotal, SummaryCache } from '../derived/derived-files.ts';
+import type { FolderSummary } from '../derived/folder-summary.ts';
 
 export const CACHE_DIR = join('.distill', 'cache');
 export const STATE_DB = 'state.sqlite';
@@ -22,6 +24,8 @@ CREATE INDEX IF NOT EXISTS pending_run ON pending (run_id);
 CREATE TABLE IF NOT EXISTS run_links (run_id TEXT PRIMARY KEY, oid TEXT NOT NULL, by TEXT NOT NULL, detail TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS seen (evidence_id TEXT PRIMARY KEY, oid TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS covered (source_file TEXT PRIMARY KEY, end_offset INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS derived_folders (source_oid TEXT PRIMARY KEY, manifest_sha256 TEXT NOT NULL, summary TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS derived_defer (origin TEXT NOT NULL, source_oid TEXT NOT NULL, PRIMARY KEY (origin, source_oid));
 CREATE TABLE IF NOT EXISTS journal (seq INTEGER PRIMARY KEY AUTOINCREMENT, source_oid TEXT NOT NULL, subject TEXT NOT NULL, date TEXT NOT NULL, files TEXT NOT NULL);
 `;
 
@@ -75,6 +79,8 @@ export interface DistillCache {
   applyCarry(update: { run_links: RunLink[]; seen: Array<{ evidence_id: string; oid: string }>; journal: Array<Omit<JournalEntry, 'seq'>> }): void;
   /** Rebuild run_links and seen from what the distill branch holds (after the cache was deleted). */
   restore(links: RunLink[], seen: Array<{ evidence_id: string; oid: string }>, covered: Map<string, number>): void;
+  /** Per-folder summaries behind the derived files (playbooks, ledger), keyed by each folder's manifest sha256. */
+  readonly derived: SummaryCache;
   close(): void;
 }
 
@@ -147,6 +153,56 @@ export function openDistillCache(repoRoot: string): DistillCache {
     ),
     addJournal: db.query('INSERT INTO journal (source_oid, subject, date, files) VALUES (?, ?, ?, ?)'),
     deleteJournal: db.query('DELETE FROM journal WHERE seq = ?'),
+    summaries: db.query<{ source_oid: string; manifest_sha256: string; summary: string }, []>('SELECT source_oid, manifest_sha256, summary FROM derived_folders'),
+    putSummary: db.query(
+      'INSERT INTO derived_folders (source_oid, manifest_sha256, summary) VALUES (?, ?, ?) ON CONFLICT (source_oid) DO UPDATE SET manifest_sha256 = excluded.manifest_sha256, summary = excluded.summary',
+    ),
+    deleteSummary: db.query('DELETE FROM derived_folders WHERE source_oid = ?'),
+    summary: db.query<{ source_oid: string; manifest_sha256: string; summary: string }, [string]>('SELECT source_oid, manifest_sha256, summary FROM derived_folders WHERE source_oid = ?'),
+    deferralsTo: db.query<{ n: number }, [string]>('SELECT 1 AS n FROM derived_defer WHERE origin = ? LIMIT 1'),
+    addDefer: db.query('INSERT OR IGNORE INTO derived_defer (origin, source_oid) VALUES (?, ?)'),
+    clearDefer: db.query('DELETE FROM derived_defer WHERE source_oid = ?'),
+  };
+  const DERIVED_TOTAL_KEY = 'derived_total';
+  const DERIVED_HEAD_KEY = 'derived_head';
+  const putSummaries = db.transaction((put: readonly CachedSummary[], remove: readonly string[], total: DerivedTotal) => {
+    // Cleared first: until the caller marks a head again, the rows may describe a tree not yet on the branch.
+    q.setMeta.run(DERIVED_HEAD_KEY, '');
+    for (const row of put) {
+      q.putSummary.run(row.source_oid, row.manifest_sha256, JSON.stringify(row.summary));
+      q.clearDefer.run(row.source_oid);
+      for (const g of row.summary.groups) for (const origin of g.defer_to) q.addDefer.run(origin, row.source_oid);
+    }
+    for (const oid of remove) {
+      q.deleteSummary.run(oid);
+      q.clearDefer.run(oid);
+    }
+    q.setMeta.run(DERIVED_TOTAL_KEY, JSON.stringify(total));
+  }) as SummaryCache['putSummaries'];
+  const rowOf = (r: { source_oid: string; manifest_sha256: string; summary: string }): CachedSummary => ({
+    source_oid: r.source_oid,
+    manifest_sha256: r.manifest_sha256,
+    summary: JSON.parse(r.summary) as FolderSummary,
+  });
+  const derived: SummaryCache = {
+    mirroredHead: () => {
+      const v = q.getMeta.get(DERIVED_HEAD_KEY)?.value ?? '';
+      return v === '' ? null : v;
+    },
+    summaries: () => new Map(q.summaries.all().map((r) => [r.source_oid, rowOf(r)])),
+    summary: (oid) => {
+      const r = q.summary.get(oid);
+      return r === null ? null : rowOf(r);
+    },
+    hasDeferralsTo: (oid) => q.deferralsTo.get(oid) !== null,
+    total: () => {
+      const v = q.getMeta.get(DERIVED_TOTAL_KEY)?.value;
+      return v === undefined ? null : (JSON.parse(v) as DerivedTotal);
+    },
+    putSummaries,
+    markMirrored: (head) => {
+      q.setMeta.run(DERIVED_HEAD_KEY, head ?? '');
+    },
   };
 
   let locked = false;
@@ -202,6 +258,7 @@ export function openDistillCache(repoRoot: string): DistillCache {
       for (const s of seen) q.setSeen.run(s.evidence_id, s.oid);
       for (const [f, n] of covered) q.setCovered.run(f, n);
     }) as (links: RunLink[], seen: Array<{ evidence_id: string; oid: string }>, covered: Map<string, number>) => void,
+    derived,
     close() {
       db.close();
       lockDb.close();

@@ -1,5 +1,5 @@
 // Wires the run pipeline to its edges: git (read-only plumbing for the source repo), the git store, the cache, source files.
-import { open } from 'node:fs/promises';
+import { open, readFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import type { DistillConfig } from '../../schemas/config.ts';
@@ -154,6 +154,7 @@ export async function openDistillContext(opts: {
     inspectSource,
     makeCheckpoint,
     hashRange,
+    readFile: async (path) => new Uint8Array(await readFile(isAbsolute(path) ? path : join(repoRoot, path))),
     commitFacts: (oid) => readCommitFacts(git, repoRoot, oid, branch),
     sleep: (ms) => new Promise((r) => setTimeout(r, ms + Math.floor(Math.random() * ms))),
   };

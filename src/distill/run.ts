@@ -14,6 +14,9 @@ import type { Receipt } from '../../schemas/receipt.ts';
 import type { DistillCache, StepUpdate } from './cache.ts';
 import { buildFolderFiles, emptyFolderContent, folderSummary, mergeFolderContent, parseFolderFiles, type FolderContent, type FolderSetup } from './build-folder.ts';
 import { linkEvidence, withLink, type CommitFacts, type RunLink } from './link.ts';
+import { computeDerivedFiles, derivedOptions } from '../derived/derived-files.ts';
+import { parseScratchpad } from '../scratchpad/parse-scratchpad.ts';
+import type { ScratchpadSummary } from '../../schemas/scratchpad-summary.ts';
 
 /** A line as the context's reader yields it: CollectLine plus where the next line starts. */
 export interface SourceLine extends CollectLine {
@@ -52,6 +55,8 @@ export interface DistillContext {
   readJsonDocument: CollectIo['readJsonDocument'];
   inspectSource(path: string, checkpoint: ReadCheckpoint | null): Promise<ResumeDecision>;
   makeCheckpoint(path: string, offset: number, line: number): Promise<ReadCheckpoint>;
+  /** A whole file's bytes (scratchpad sources: small Markdown or text files). */
+  readFile(path: string): Promise<Uint8Array>;
   /** sha256 and length of bytes [start, end) of a file. */
   hashRange(path: string, start: number, end: number): Promise<{ sha256: string; bytes: number }>;
   commitFacts(oid: string): Promise<SourceCommit>;
@@ -105,6 +110,11 @@ async function readSources(ctx: DistillContext, recordedAt: string): Promise<Rea
   const skipped: ReadOutcome['skipped'] = [];
   const maxLineBytes = ctx.config.ingest.max_line_bytes;
   for (const source of ctx.listSourceFiles()) {
+    if (source.format === SCRATCHPAD_FORMAT) {
+      const summary = await readScratchpadSource(ctx, source, recordedAt);
+      if (summary !== null) (content.scratchpads ??= []).push(summary);
+      continue;
+    }
     const saved = ctx.cache.checkpoint(source.path);
     const decision = await ctx.inspectSource(source.path, saved?.checkpoint ?? null);
     if (decision.action === 'unchanged') continue;
@@ -176,6 +186,21 @@ async function readSources(ctx: DistillContext, recordedAt: string): Promise<Rea
   return { content, evidence, checkpoints, skipped };
 }
 
+/** The source format whose files are summarized whole into the folder's scratchpads.jsonl. */
+export const SCRATCHPAD_FORMAT = 'scratchpad';
+const scratchpadKey = (path: string) => `scratchpad_sha256:${path}`;
+
+/**
+ * A scratchpad source's summary when its bytes changed since the last one summarized (its sha256 is kept in the
+ * cache), else null. Deterministic only: the LLM refinement belongs to `git distill scratchpad`, not the pipeline.
+ */
+async function readScratchpadSource(ctx: DistillContext, source: SourceFile, recordedAt: string): Promise<ScratchpadSummary | null> {
+  const bytes = await ctx.readFile(source.path);
+  const sha = sha256Hex(bytes);
+  if (ctx.cache.getMeta(scratchpadKey(source.display_path)) === sha) return null;
+  return parseScratchpad({ run_id: `scratchpad:${source.display_path}`, source_file: source.display_path, bytes, recorded_at: recordedAt });
+}
+
 function mergeCounts(a: Record<string, number>, b: Record<string, number>): Record<string, number> {
   const out = { ...a };
   for (const [k, v] of Object.entries(b)) out[k] = (out[k] ?? 0) + v;
@@ -186,11 +211,20 @@ function mergeCounts(a: Record<string, number>, b: Record<string, number>): Reco
 export async function drainJournal(ctx: DistillContext): Promise<string | null> {
   let head = await ctx.store.head();
   for (const entry of ctx.cache.journal()) {
+    // Derived files are recomputed against the head each attempt is built on, so a lost race recomputes them.
+    const folders = new Map([[entry.source_oid, entry.files]]);
     head = await writeWithRetry(
       ctx.store,
-      () => ({ source_oid: entry.source_oid, subject: entry.subject, files: entry.files, derived: new Map(), date: entry.date }),
+      async (at) => ({
+        source_oid: entry.source_oid,
+        subject: entry.subject,
+        files: entry.files,
+        derived: await computeDerivedFiles(ctx.store, { ...derivedOptions(ctx.config), folders, cache: ctx.cache.derived, head: at }),
+        date: entry.date,
+      }),
       { attempts: STORE_ATTEMPTS, sleep: ctx.sleep },
     );
+    ctx.cache.derived.markMirrored(head);
     ctx.cache.deleteJournal([entry.seq]);
   }
   return head;
@@ -327,6 +361,8 @@ export async function distillCommit(ctx: DistillContext, oid: string, opts: Dist
       seen: nowLinked.map((r) => ({ evidence_id: r.evidence_id, oid: r.links[r.links.length - 1]!.oid })),
       journal,
     });
+    // After the step is durable: a kill in between only summarizes the same bytes again at the next commit.
+    for (const s of read.content.scratchpads ?? []) ctx.cache.setMeta(`scratchpad_sha256:${s.provenance.source_file}`, s.source_scratchpad_hash);
     const head = await drainJournal(ctx);
 
     const summary = folderSummary(files);

@@ -3,6 +3,7 @@ import type { Manifest } from '../../schemas/manifest.ts';
 import { parseFolder } from './parse-folder.ts';
 import type { CommitRef } from './read-distilled.ts';
 import { renderProblem, type Problem } from './verify-folder.ts';
+import { renderMentions, type PlaybookMention } from '../playbooks/commit-playbooks.ts';
 
 export type Counts = Manifest['counts'];
 
@@ -16,12 +17,18 @@ export interface LogEntry {
     manifest: Manifest | null;
     problems: Problem[];
   } | null;
+  /** Playbooks this commit's runs created or updated. */
+  playbooks: PlaybookMention[];
 }
 
 /** Build a log entry from a commit and its stored folder (null when not distilled). */
-export function buildLogEntry(commit: CommitRef, folder: { path: string; files: ReadonlyMap<string, Uint8Array>; problems: Problem[] } | null): LogEntry {
-  if (folder === null) return { commit, distilled: null };
-  return { commit, distilled: { path: folder.path, manifest: parseFolder(folder.files).manifest, problems: folder.problems } };
+export function buildLogEntry(
+  commit: CommitRef,
+  folder: { path: string; files: ReadonlyMap<string, Uint8Array>; problems: Problem[] } | null,
+  playbooks: PlaybookMention[] = [],
+): LogEntry {
+  if (folder === null) return { commit, distilled: null, playbooks: [] };
+  return { commit, distilled: { path: folder.path, manifest: parseFolder(folder.files).manifest, problems: folder.problems }, playbooks };
 }
 
 /**
@@ -38,7 +45,8 @@ export function renderOnelineFigures(entry: LogEntry): string {
   const c = d.manifest.counts;
   const r = c.runs_by_category;
   const figures = `${mark} ${c.evidence} ev · ${c.runs} runs (${r.accepted}✓ ${r.partially_accepted}~ ${r.rejected}✗ ${r.needs_human_review}?) · ${c.quarantined} q · ${c.redacted} redacted`;
-  return d.problems.length === 0 ? figures : `${figures} · verify FAILED`;
+  const withPlaybooks = entry.playbooks.length === 0 ? figures : `${figures} · ${entry.playbooks.length} playbook${entry.playbooks.length === 1 ? '' : 's'}`;
+  return d.problems.length === 0 ? withPlaybooks : `${withPlaybooks} · verify FAILED`;
 }
 
 export function renderLogOneline(entries: readonly LogEntry[]): string {
@@ -75,6 +83,7 @@ export function renderLogBlocks(entries: readonly LogEntry[]): string {
       const links = byKey(m.links_by);
       if (links !== '') lines.push(`    linked by:  ${links}`);
       lines.push(`    redacted:   ${c.redacted}${c.redacted === 0 ? '' : ` (${byKey(m.redactions_by_rule)})`}`);
+      if (e.playbooks.length > 0) lines.push(`    playbooks:  ${renderMentions(e.playbooks)}`);
       const first = d.problems[0];
       lines.push(first === undefined ? `    receipts:   verified (${m.stages.join(' → ')})` : `    receipts:   FAILED: ${renderProblem(d.path, first)}`);
     }
@@ -89,6 +98,7 @@ export interface LogJsonEntry {
   distilled: boolean;
   counts: Counts | null;
   receipts_valid: boolean | null;
+  playbooks: PlaybookMention[];
 }
 
 export function buildLogJson(entries: readonly LogEntry[]): LogJsonEntry[] {
@@ -98,5 +108,6 @@ export function buildLogJson(entries: readonly LogEntry[]): LogJsonEntry[] {
     distilled: e.distilled !== null,
     counts: e.distilled?.manifest?.counts ?? null,
     receipts_valid: e.distilled === null ? null : e.distilled.problems.length === 0,
+    playbooks: e.playbooks,
   }));
 }

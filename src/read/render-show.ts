@@ -6,6 +6,7 @@ import type { ScoredRun } from '../../schemas/scored-run.ts';
 import { parseFolder } from './parse-folder.ts';
 import type { CommitRef } from './read-distilled.ts';
 import { renderProblem, type Problem } from './verify-folder.ts';
+import { renderMentions, type PlaybookMention } from '../playbooks/commit-playbooks.ts';
 
 export interface ShowView {
   commit: CommitRef;
@@ -19,10 +20,12 @@ export interface ShowView {
   /** In chain order. */
   receipts: Receipt[];
   problems: Problem[];
+  /** Playbooks this commit's runs created or updated. */
+  playbooks: PlaybookMention[];
 }
 
 /** Everything `show` prints, from a stored folder; records that fail their schema are left out (verify names them). */
-export function buildShowView(commit: CommitRef, path: string, files: ReadonlyMap<string, Uint8Array>, problems: Problem[]): ShowView {
+export function buildShowView(commit: CommitRef, path: string, files: ReadonlyMap<string, Uint8Array>, problems: Problem[], playbooks: PlaybookMention[] = []): ShowView {
   const folder = parseFolder(files);
   const links = new Map<string, Set<string>>();
   for (const e of folder.evidence.records) {
@@ -45,6 +48,7 @@ export function buildShowView(commit: CommitRef, path: string, files: ReadonlyMa
     quarantine: folder.quarantine.records,
     receipts,
     problems,
+    playbooks,
   };
 }
 
@@ -61,6 +65,7 @@ export function buildShowJson(v: ShowView): Record<string, unknown> {
     receipts: v.receipts,
     verified: v.problems.length === 0,
     problems: v.problems,
+    playbooks: v.playbooks,
   };
 }
 
@@ -111,6 +116,7 @@ export function renderShow(v: ShowView): string {
     out.push(`runs       ${c.runs}: ${r.accepted} accepted, ${r.partially_accepted} partially accepted, ${r.rejected} rejected, ${r.needs_human_review} needs human review`);
     out.push(`links      ${Object.keys(m.links_by).length === 0 ? 'none' : byKey(m.links_by)}`);
     out.push(`redacted   ${c.redacted}${c.redacted === 0 ? '' : ` (${byKey(m.redactions_by_rule)})`}`);
+    if (v.playbooks.length > 0) out.push(`playbooks  ${renderMentions(v.playbooks)}`);
   }
   out.push('', `runs (${v.runs.length})`);
   if (v.runs.length === 0) out.push('  none');

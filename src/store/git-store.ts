@@ -245,7 +245,7 @@ export function createGitStore(opts: GitStoreOptions): DistillStore {
       const oids = await git.hashObjects(sets.map(([, bytes]) => bytes));
 
       const root = newNode();
-      nodeAt(root, v.folder_path, false).del = true;
+      if (v.folder_path !== null) nodeAt(root, v.folder_path, false).del = true;
       for (const [path, bytes] of v.derived) if (bytes === null) nodeAt(root, path, false).del = true;
       sets.forEach(([path], i) => {
         nodeAt(root, path, true).blob = oids[i]!;
@@ -268,7 +268,7 @@ export function createGitStore(opts: GitStoreOptions): DistillStore {
         identity: DISTILL_IDENTITY,
         date: change.date,
       });
-      await git.updateRefCas(ref, commit, current, `git-distill: distill ${v.source_oid}`);
+      await git.updateRefCas(ref, commit, current, v.source_oid === null ? `git-distill: ${change.subject}` : `git-distill: distill ${v.source_oid}`);
       return commit;
     },
 

@@ -52,6 +52,10 @@ export function playbookFile(playbookId: string): string {
   return `${PLAYBOOKS_DIR}/${playbookId}.json`;
 }
 
+/** Append-only logs merged by the sorted union of their lines (never recomputed): people's decisions. */
+export const META_DIR = 'meta';
+export const PLAYBOOK_APPROVALS_FILE = `${META_DIR}/playbook-approvals.jsonl`;
+
 /** Author and committer of every distill commit; with the injected date, the commit oid is reproducible. */
 export const DISTILL_IDENTITY = { name: 'git-distill', email: 'git-distill@localhost' } as const;
 
@@ -62,8 +66,10 @@ export const TRAILER_TOOL = 'Distill-Tool';
  * `distill <oid> <subject>`, a blank line, then the trailers. The subject is folded onto one line
  * (git shows only the first line in `log --oneline`, and a newline would break the trailer block).
  */
-export function buildCommitMessage(sourceOid: string, subject: string, toolVersion: string): string {
+export function buildCommitMessage(sourceOid: string | null, subject: string, toolVersion: string): string {
   const oneLine = subject.replace(/\s+/g, ' ').trim();
+  // A write that distills no commit (a playbook approval): `distill: <subject>`, no Distill-Source trailer.
+  if (sourceOid === null) return `distill: ${oneLine}\n\n${TRAILER_TOOL}: git-distill/${toolVersion}\n`;
   const title = oneLine === '' ? `distill ${sourceOid}` : `distill ${sourceOid} ${oneLine}`;
   return `${title}\n\n${TRAILER_SOURCE}: ${sourceOid}\n${TRAILER_TOOL}: git-distill/${toolVersion}\n`;
 }

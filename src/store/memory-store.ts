@@ -6,7 +6,7 @@ import { assertSourceOid, assertStorePath, validateChange, type DistillStore, ty
 
 interface MemoryCommit {
   parent: string | null;
-  source_oid: string;
+  source_oid: string | null;
   files: ReadonlyMap<string, Uint8Array>;
 }
 
@@ -95,7 +95,7 @@ export function createMemoryStore(opts: MemoryStoreOptions = { ref: DEFAULT_DIST
       const next = new Map(base);
       if (headOid === null) next.set(FORMAT_FILE, encoder.encode(FORMAT_CONTENT));
       // Deletes first (the old folder, derived nulls, each a file or a whole directory), then sets.
-      const deletes = [v.folder_path, ...v.derived.filter(([, b]) => b === null).map(([p]) => p)];
+      const deletes = [...(v.folder_path === null ? [] : [v.folder_path]), ...v.derived.filter(([, b]) => b === null).map(([p]) => p)];
       for (const del of deletes) {
         for (const path of [...next.keys()]) {
           if (path === del || path.startsWith(`${del}/`)) next.delete(path);

@@ -209,6 +209,38 @@ export function runStoreConformance(name: string, makeStore: () => Promise<Store
       expect((await collect(s.history())).length).toBe(1);
     });
 
+    test('a change without a source commit writes meta and derived files only, titled "distill: <subject>"', async () => {
+      const s = fx.store;
+      const h1 = await s.write(change(A, null, { 'manifest.json': 'a' }, { [LEDGER_MODELS_FILE]: 'l1' }));
+      const meta: StoreChange = {
+        source_oid: null,
+        subject: 'approve playbook x',
+        files: new Map(),
+        derived: new Map([
+          ['meta/playbook-approvals.jsonl', bytes('{"a":1}\n')],
+          [LEDGER_MODELS_FILE, bytes('l2')],
+        ]),
+        expected_head: h1,
+        date: DATE,
+      };
+      const h2 = await s.write(meta);
+      expect(h2).not.toBe(h1);
+      expect(text(await s.readPath('meta/playbook-approvals.jsonl'))).toBe('{"a":1}\n');
+      expect(text(await s.readPath(LEDGER_MODELS_FILE))).toBe('l2');
+      // The folder it did not name is untouched.
+      expect(textMap(await s.readCommit(A))).toEqual({ 'manifest.json': 'a' });
+      expect(await s.listSources()).toEqual([A]);
+      expect(await collect(s.history())).toEqual([
+        { commit: h2, source_oid: null },
+        { commit: h1, source_oid: A },
+      ]);
+      // The same decision again changes nothing; a stale head still loses.
+      expect(await s.write({ ...meta, expected_head: h2 })).toBe(h2);
+      await expectRaceLost(s.write({ ...meta, expected_head: h1 }));
+      // Folder files need a source commit.
+      await expectCode(s.write({ ...meta, expected_head: h2, files: new Map([['manifest.json', bytes('x')]]) }), 'E_INTERNAL');
+    });
+
     test('bytes round-trip exactly, including non-UTF-8 and empty files', async () => {
       const s = fx.store;
       const raw = new Uint8Array([0, 255, 10, 13, 0xc3, 0x28, 1, 2]);

@@ -4,13 +4,16 @@ import { commitDir, COMMITS_DIR, FORMAT_FILE, isSourceOid } from './layout.ts';
 
 /** One write: a source commit's folder (replaced whole) plus derived files, committed as one distill commit. */
 export interface StoreChange {
-  /** Full oid of the source commit this write distills. */
-  source_oid: string;
+  /**
+   * Full oid of the source commit this write distills; null for a write that touches no commit folder
+   * (a `meta/` decision such as a playbook approval, plus the derived files it changes): `files` is then empty.
+   */
+  source_oid: string | null;
   /** One line for the distill commit's title (`distill <oid> <subject>`). */
   subject: string;
-  /** Files of the commit folder, relative to `commits/<xx>/<oid>/`; the folder becomes exactly these. Non-empty. */
+  /** Files of the commit folder, relative to `commits/<xx>/<oid>/`; the folder becomes exactly these. Non-empty unless source_oid is null. */
   files: ReadonlyMap<string, Uint8Array>;
-  /** Root-relative derived paths (`playbooks/...`, `ledger/...`); null deletes. Never under `commits/`, never FORMAT. */
+  /** Root-relative derived and meta paths (`playbooks/...`, `ledger/...`, `meta/...`); null deletes. Never under `commits/`, never FORMAT. */
   derived: ReadonlyMap<string, Uint8Array | null>;
   /** The head this change was computed from; null for the first write. A stale value → E_STORE_RACE_LOST. */
   expected_head: string | null;
@@ -56,11 +59,11 @@ export interface DistillStore {
 
 /** A change with every path checked and both maps sorted, as both implementations apply it. */
 export interface ValidatedChange {
-  source_oid: string;
-  /** Root-relative path → bytes, the whole new commit folder. */
+  source_oid: string | null;
+  /** Root-relative path → bytes, the whole new commit folder (empty when source_oid is null). */
   folder: Array<[string, Uint8Array]>;
-  /** The commit folder's root-relative path. */
-  folder_path: string;
+  /** The commit folder's root-relative path; null when the change touches no folder. */
+  folder_path: string | null;
   derived: Array<[string, Uint8Array | null]>;
 }
 
@@ -106,16 +109,19 @@ export function assertSourceOid(oid: string): void {
 
 /** Check a change's oid and paths; pure. */
 export function validateChange(change: StoreChange): ValidatedChange {
-  assertSourceOid(change.source_oid);
+  if (change.source_oid !== null) assertSourceOid(change.source_oid);
   if (change.expected_head !== null && !isSourceOid(change.expected_head)) {
     throw new DistillError('E_INTERNAL', `expected_head is not a full object id: ${JSON.stringify(change.expected_head)}`);
   }
-  if (change.files.size === 0) {
+  if (change.source_oid === null && change.files.size > 0) {
+    throw new DistillError('E_INTERNAL', 'a change without a source commit cannot carry folder files');
+  }
+  if (change.source_oid !== null && change.files.size === 0) {
     throw new DistillError('E_INTERNAL', `empty commit folder for ${change.source_oid}`, {
       details: { source_oid: change.source_oid },
     });
   }
-  const folderPath = commitDir(change.source_oid);
+  const folderPath = change.source_oid === null ? null : commitDir(change.source_oid);
   const folder: Array<[string, Uint8Array]> = [];
   for (const [rel, bytes] of change.files) {
     assertStorePath(rel);

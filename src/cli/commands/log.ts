@@ -2,6 +2,7 @@
 import { DistillError, EXIT } from '../../errors.ts';
 import { listCommits, openRepoStore, readVerifiedFolder } from '../../read/read-distilled.ts';
 import { buildLogEntry, buildLogJson, renderLogBlocks, renderLogOneline, type LogEntry } from '../../read/render-log.ts';
+import { readCommitPlaybooks } from '../../playbooks/commit-playbooks.ts';
 import type { CliEnv, Command, ParsedValues } from '../command.ts';
 
 const HELP = `usage: git distill log [-n <N>] [--oneline] [--json] [<revision-range>...]
@@ -20,11 +21,12 @@ whether its files and receipts verify. Reads only: nothing in your checkout or b
   ev            evidence records        runs (a✓ p~ r✗ h?)  accepted, partially accepted, rejected,
   q             quarantined lines                           needs human review
   redacted      secrets redacted
+  playbooks     playbooks this commit's runs created or updated (shown only when there are some)
 
 options:
   -n, --max-count <N>  show at most N commits
   --oneline            one line per commit
-  --json               print a JSON array of {oid, subject, distilled, counts, receipts_valid}
+  --json               print a JSON array of {oid, subject, distilled, counts, receipts_valid, playbooks}
                        (counts and receipts_valid are null for a commit that is not distilled)
   -h, --help           this help
 `;
@@ -47,7 +49,7 @@ async function run(env: CliEnv, values: ParsedValues, positionals: string[]): Pr
     const entries: LogEntry[] = [];
     for (const commit of commits) {
       const folder = distilled.has(commit.oid) ? await readVerifiedFolder(store, commit.oid) : null;
-      entries.push(buildLogEntry(commit, folder));
+      entries.push(buildLogEntry(commit, folder, folder === null ? [] : await readCommitPlaybooks(store, commit.oid, folder.files)));
     }
     if (values.json === true) env.stdout(JSON.stringify(buildLogJson(entries)) + '\n');
     else env.stdout(values.oneline === true ? renderLogOneline(entries) : renderLogBlocks(entries));

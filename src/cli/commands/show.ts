@@ -2,6 +2,7 @@
 import { DistillError, EXIT } from '../../errors.ts';
 import { openRepoStore, readVerifiedFolder, resolveCommit } from '../../read/read-distilled.ts';
 import { buildShowJson, buildShowView, renderShow } from '../../read/render-show.ts';
+import { readCommitPlaybooks } from '../../playbooks/commit-playbooks.ts';
 import type { CliEnv, Command, ParsedValues } from '../command.ts';
 
 const HELP = `usage: git distill show [<rev>] [--json]
@@ -34,7 +35,7 @@ async function run(env: CliEnv, values: ParsedValues, positionals: string[]): Pr
       env.stderr(`  next: git distill run ${rev}\n`);
       return EXIT.findings;
     }
-    const view = buildShowView(commit, folder.path, folder.files, folder.problems);
+    const view = buildShowView(commit, folder.path, folder.files, folder.problems, await readCommitPlaybooks(store, commit.oid, folder.files));
     env.stdout(values.json === true ? JSON.stringify(buildShowJson(view)) + '\n' : renderShow(view));
     if (folder.problems.length > 0) env.stderr(`git-distill: ${commit.short} does not verify\n  next: git distill verify ${rev}\n`);
     return EXIT.ok;

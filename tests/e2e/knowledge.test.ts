@@ -1,0 +1,287 @@
+// End-to-end: playbooks and the ledger on real repositories distilled from auditor-loop logs: provenance, independent recount, approvals, determinism.
+import { afterAll, describe, expect, test } from 'bun:test';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { makeRepo, type TestRepo } from '../helpers/git-repo.ts';
+import { runCliCaptured } from '../helpers/cli.ts';
+import { createGitStore } from '../../src/store/git-store.ts';
+import { createMemoryStore } from '../../src/store/memory-store.ts';
+import { COMMIT_FILES, commitDir, LEDGER_DIR, PLAYBOOKS_DIR } from '../../src/store/layout.ts';
+import { computeDerivedFiles, derivedOptions } from '../../src/derived/derived-files.ts';
+import { defaultConfig } from '../../schemas/config.ts';
+import type { EvidenceRecord } from '../../schemas/evidence-record.ts';
+import type { ScoredRun } from '../../schemas/scored-run.ts';
+import type { Playbook } from '../../schemas/playbook.ts';
+import type { ModelLedgerEntry } from '../../schemas/model-ledger-entry.ts';
+
+const repos: TestRepo[] = [];
+const temp = mkdtempSync(join(tmpdir(), 'gd-knowledge-e2e-'));
+afterAll(async () => {
+  for (const r of repos) await r.cleanup();
+  rmSync(temp, { recursive: true, force: true });
+});
+
+const CONFIG = JSON.stringify({ schema_version: 1, sources: [{ path: 'data/_kb/*.jsonl' }] }) + '\n';
+const at = (h: number, m = 0) => `2024-01-01T${String(h).padStart(2, '0')}:${String(m).padStart(2, '0')}:00Z`;
+const line = (o: unknown) => JSON.stringify(o) + '\n';
+
+const review = (file: string, ts: string, model: string, attempt: number) =>
+  line({ file, reviewed_at: ts, accepted_model: model, accepted_on_attempt: attempt, verdict: 'needs_patch', review: `review of ${file}: one patch` });
+const apply = (file: string, ts: string, ok: boolean) =>
+  line({
+    file,
+    ts,
+    action: ok ? 'applied' : 'gate_failed',
+    patches_applied: ok ? 1 : 0,
+    gates: [
+      { name: 'typecheck', passed: true },
+      { name: 'bun_test', passed: ok, detail: ok ? '' : '3 failing in auth.test.ts' },
+    ],
+  });
+const experiment = (run_id: string, ts: string, model: string, file: string, latency: number) =>
+  line({ run_id, ts, task_class: 'bugfix', mode: 'codereview', model, file_path: file, latency_ms: latency, response: `patch for ${file}` });
+const observer = (run_id: string, ts: string, verdict: 'accept' | 'reject') => line({ run_id, ts, verdict, confidence: 0.9, notes: 'checked the patch' });
+
+function kb(repo: TestRepo, file: string, text: string): void {
+  mkdirSync(join(repo.dir, 'data', '_kb'), { recursive: true });
+  appendFileSync(join(repo.dir, 'data', '_kb', file), text);
+}
+
+/** The auditor loop's logs for one commit (written just before it is distilled, as the loop would). */
+const STEPS: Array<{ files: Record<string, string>; date: string; logs: Array<[string, string]> }> = [
+  {
+    files: { '.distill/config.json': CONFIG, 'src/auth/login.ts': 'login\n', 'src/auth/session.ts': 'session\n' },
+    date: at(10),
+    logs: [
+      ['scrum_reviews.jsonl', review('src/auth/login.ts', at(9, 50), 'kimi-k2:1t', 1) + review('src/auth/session.ts', at(9, 51), 'qwen3-coder:480b', 2)],
+      ['auto_apply.jsonl', apply('src/auth/login.ts', at(9, 52), true) + apply('src/auth/session.ts', at(9, 53), true)],
+      ['mode_experiments.jsonl', experiment('fix-1', at(9, 54), 'gpt-oss:120b', 'src/auth/login.ts', 900) + experiment('fix-1', at(9, 55), 'qwen3-coder:480b', 'src/auth/login.ts', 2100)],
+      ['observer_reviews.jsonl', observer('fix-1', at(9, 56), 'accept')],
+    ],
+  },
+  {
+    files: { 'src/auth/token.ts': 'token\n', 'src/api/routes.ts': 'routes\n' },
+    date: at(11),
+    logs: [
+      ['scrum_reviews.jsonl', review('src/auth/token.ts', at(10, 50), 'kimi-k2:1t', 1) + review('src/api/routes.ts', at(10, 51), 'kimi-k2:1t', 1)],
+      ['auto_apply.jsonl', apply('src/auth/token.ts', at(10, 52), false) + apply('src/api/routes.ts', at(10, 53), true)],
+      ['mode_experiments.jsonl', experiment('fix-2', at(10, 54), 'gpt-oss:120b', 'src/api/routes.ts', 1500)],
+      ['observer_reviews.jsonl', observer('fix-2', at(10, 56), 'reject')],
+    ],
+  },
+  {
+    files: { 'src/auth/logout.ts': 'logout\n' },
+    date: at(12),
+    logs: [
+      ['scrum_reviews.jsonl', review('src/auth/logout.ts', at(11, 50), 'kimi-k2:1t', 1)],
+      ['auto_apply.jsonl', apply('src/auth/logout.ts', at(11, 52), true)],
+    ],
+  },
+];
+
+async function cli(repo: TestRepo, args: string[], now?: string) {
+  return runCliCaptured(args, { cwd: repo.dir, ...(now === undefined ? {} : { now }) });
+}
+
+/** A repository with the first `n` steps committed and each distilled right after its logs were written. */
+async function distilledRepo(n = STEPS.length): Promise<{ repo: TestRepo; oids: string[] }> {
+  const repo = await makeRepo();
+  repos.push(repo);
+  const oids: string[] = [];
+  for (const step of STEPS.slice(0, n)) {
+    const oid = await repo.commit(step.files, `step ${oids.length + 1}`, { date: step.date });
+    for (const [file, text] of step.logs) kb(repo, file, text);
+    const r = await cli(repo, ['run', oid, '--sync', '--json']);
+    expect(r.code).toBe(0);
+    oids.push(oid);
+  }
+  return { repo, oids };
+}
+
+interface Stored {
+  scored: ScoredRun[];
+  evidence: EvidenceRecord[];
+  derived: Map<string, string>;
+}
+
+async function readStored(repo: TestRepo): Promise<Stored> {
+  const store = createGitStore({ git: repo.git, ref: 'refs/heads/distill', tool_version: 'x' });
+  const dec = new TextDecoder();
+  const jsonl = <T>(b: Uint8Array | undefined) => (b === undefined ? [] : dec.decode(b).split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as T));
+  try {
+    const scored: ScoredRun[] = [];
+    const evidence: EvidenceRecord[] = [];
+    for (const oid of await store.listSources()) {
+      const files = (await store.readCommit(oid))!;
+      scored.push(...jsonl<ScoredRun>(files.get(COMMIT_FILES.scored)));
+      evidence.push(...jsonl<EvidenceRecord>(files.get(COMMIT_FILES.evidence)));
+    }
+    const derived = new Map<string, string>();
+    for (const p of [...(await store.listPaths(PLAYBOOKS_DIR)), ...(await store.listPaths(LEDGER_DIR))]) derived.set(p, dec.decode((await store.readPath(p))!));
+    return { scored, evidence, derived };
+  } finally {
+    await store.close();
+  }
+}
+
+describe('playbooks and ledger from auditor-loop logs', async () => {
+  const { repo, oids } = await distilledRepo();
+  const stored = await readStored(repo);
+
+  test('playbooks list --json: every source run is a stored scored run and every command is in its evidence', async () => {
+    const r = await cli(repo, ['playbooks', 'list', '--json']);
+    expect(r.code).toBe(0);
+    const playbooks = JSON.parse(r.stdout) as Playbook[];
+    expect(playbooks.length).toBe(1);
+    const byRun = new Map(stored.scored.map((s) => [s.run_id, s]));
+    for (const p of playbooks) {
+      expect(p.source_run_ids.length).toBeGreaterThan(0);
+      expect(p.acceptance_criteria.length).toBeGreaterThan(0);
+      for (const id of p.source_run_ids) expect(byRun.has(id)).toBe(true);
+      const runEvidence = stored.evidence.filter((e) => p.source_run_ids.includes(e.run_id));
+      const seen = new Set(runEvidence.flatMap((e) => [...e.commands_run.map((c) => c.command), ...e.validation_results.map((v) => v.name)]));
+      for (const c of [...p.commands_worked, ...p.commands_failed]) expect(seen.has(c)).toBe(true);
+    }
+    const auth = playbooks[0]!;
+    // Three accepted or partially accepted reviews under src/auth across three commits, one rejected: one playbook, updated in place.
+    expect(auth.task_type).toBe('scrum_review');
+    expect(auth.problem_pattern).toBe('scrum:<path>');
+    expect(auth.source_run_ids).toEqual([
+      'scrum:src/auth/login.ts@2024-01-01',
+      'scrum:src/auth/logout.ts@2024-01-01',
+      'scrum:src/auth/session.ts@2024-01-01',
+      'scrum:src/auth/token.ts@2024-01-01',
+    ]);
+    expect(auth.commands_worked).toEqual(['bun_test', 'typecheck']);
+    expect(auth.commands_failed).toEqual(['bun_test']);
+    expect(auth.escalation_threshold).toBe(2);
+    expect(auth.known_failure_modes).toContain('attempt <n> failed');
+    expect(auth.known_failure_modes.some((m) => m.startsWith('rejected by '))).toBe(true);
+    expect(auth.repo_files_touched).toContain('src/auth/session.ts');
+    expect(auth.status).toBe('proposed');
+    expect(auth.created_at).toBe('2024-01-01T10:00:00.000Z');
+  });
+
+  test('show and log name the playbooks a commit created or updated', async () => {
+    const [p] = JSON.parse((await cli(repo, ['playbooks', 'list', '--json'])).stdout) as Playbook[];
+    const first = JSON.parse((await cli(repo, ['show', oids[0]!, '--json'])).stdout) as { playbooks: unknown[] };
+    expect(first.playbooks).toEqual([{ playbook_id: p!.playbook_id, status: 'proposed', how: 'created' }]);
+    const third = await cli(repo, ['show', oids[2]!]);
+    expect(third.stdout).toContain(`playbooks  ${p!.playbook_id} (updated, proposed)`);
+    const log = await cli(repo, ['log', '--oneline']);
+    expect(log.stdout.split('\n').filter((l) => l.endsWith('· 1 playbook')).length).toBe(3);
+    const json = JSON.parse((await cli(repo, ['log', '--json'])).stdout) as Array<{ playbooks: Array<{ how: string }> }>;
+    expect(json.map((e) => e.playbooks.map((m) => m.how))).toEqual([['updated'], ['updated'], ['created']]);
+  });
+
+  test('the playbook keeps its id as runs are added (no near-duplicates)', async () => {
+    const two = await distilledRepo(2);
+    const early = JSON.parse((await cli(two.repo, ['playbooks', 'list', '--json'])).stdout) as Playbook[];
+    const late = JSON.parse((await cli(repo, ['playbooks', 'list', '--json'])).stdout) as Playbook[];
+    expect(early.map((p) => p.playbook_id)).toEqual(late.map((p) => p.playbook_id));
+    expect(early[0]!.source_run_ids.length).toBe(3);
+  });
+
+  test('ledger --json agrees with a direct count over the stored scored runs', async () => {
+    const r = await cli(repo, ['ledger', '--json']);
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout) as { min_samples: number; entries: Array<ModelLedgerEntry & { small_sample: boolean }> };
+    // Recount: a run counts for each model that attempted it; it is a success for its last model when accepted.
+    const expected = new Map<string, { n: number; wins: number; latencies: number[]; rescuers: string[] }>();
+    for (const run of stored.scored) {
+      const events = stored.evidence
+        .filter((e) => e.run_id === run.run_id && e.model_name !== null && !['human', 'tool', 'observer'].includes(e.model_role))
+        .sort((a, b) => (a.timestamp ?? '').localeCompare(b.timestamp ?? ''));
+      const executors = events.filter((e) => e.model_role === 'executor');
+      const models = [...new Set((executors.length > 0 ? executors : events).map((e) => e.model_name!))];
+      const won = run.category === 'accepted' || run.category === 'partially_accepted';
+      models.forEach((m, i) => {
+        const key = `${run.task_type}|${m}`;
+        const row = expected.get(key) ?? { n: 0, wins: 0, latencies: [], rescuers: [] };
+        row.n++;
+        if (won && i === models.length - 1) row.wins++;
+        if (won && i < models.length - 1) row.rescuers.push(models[models.length - 1]!);
+        const lat = events.filter((e) => e.model_name === m && e.latency_ms !== null).reduce((s, e) => s + e.latency_ms!, 0);
+        if (events.some((e) => e.model_name === m && e.latency_ms !== null)) row.latencies.push(lat);
+        expected.set(key, row);
+      });
+    }
+    expect(out.entries.map((e) => `${e.task_type}|${e.model_name}`).sort()).toEqual([...expected.keys()].sort());
+    for (const e of out.entries) {
+      const want = expected.get(`${e.task_type}|${e.model_name}`)!;
+      expect(e.sample_count).toBe(want.n);
+      expect(e.success_rate).toBeCloseTo(want.wins / want.n, 6);
+      expect(e.success_ci.low).toBeLessThanOrEqual(e.success_rate);
+      expect(e.success_ci.high).toBeGreaterThanOrEqual(e.success_rate);
+      expect(e.small_sample).toBe(want.n < 5);
+      const sorted = want.latencies.sort((a, b) => a - b);
+      expect(e.latency_p50).toBe(sorted.length === 0 ? null : sorted[Math.ceil(0.5 * sorted.length) - 1]!);
+      expect(e.best_partner_model).toBe(want.rescuers[0] ?? null);
+    }
+    // The run where gpt-oss tried first and qwen's patch was accepted: qwen rescued gpt-oss.
+    const gpt = out.entries.find((e) => e.task_type === 'bugfix' && e.model_name === 'gpt-oss:120b')!;
+    expect(gpt.best_partner_model).toBe('qwen3-coder:480b');
+    expect(gpt.sample_count).toBe(2);
+    expect(gpt.success_rate).toBe(0);
+    const text = await cli(repo, ['ledger']);
+    expect(text.stdout).toContain('too few runs to trust');
+    expect(text.stdout.split('\n')[0]).toMatch(/^TASK TYPE\s+MODEL\s+SUCCESS/);
+  });
+
+  test('distilling the same history again in another repository gives byte-identical derived files', async () => {
+    const again = await distilledRepo();
+    const other = await readStored(again.repo);
+    expect([...other.derived.keys()]).toEqual([...stored.derived.keys()]);
+    for (const [p, text] of stored.derived) expect(other.derived.get(p)).toBe(text);
+    expect(stored.derived.size).toBeGreaterThan(1);
+  });
+
+  test('the union of two clones’ folders, in any write order, gives the same derived bytes (no cache)', async () => {
+    const store = createGitStore({ git: repo.git, ref: 'refs/heads/distill', tool_version: 'x' });
+    const folders = new Map<string, Map<string, Uint8Array>>();
+    for (const oid of oids) folders.set(oid, (await store.readCommit(oid))!);
+    await store.close();
+    const mem = createMemoryStore();
+    for (const oid of [...oids].reverse()) {
+      await mem.write({ source_oid: oid, subject: 's', files: folders.get(oid)!, derived: new Map(), expected_head: await mem.head(), date: at(13) });
+    }
+    const derived = await computeDerivedFiles(mem, derivedOptions(defaultConfig()));
+    const dec = new TextDecoder();
+    expect(new Map([...derived].map(([p, b]) => [p, b === null ? null : dec.decode(b)]))).toEqual(stored.derived);
+  });
+
+  test('approve survives recomputation; export writes one Markdown file per approved playbook', async () => {
+    const [p] = JSON.parse((await cli(repo, ['playbooks', 'list', '--json'])).stdout) as Playbook[];
+    const id = p!.playbook_id;
+    const approved = await cli(repo, ['playbooks', 'approve', id, '--json'], '2026-02-03T04:05:06.000Z');
+    expect(approved.code).toBe(0);
+    expect(JSON.parse(approved.stdout)).toMatchObject({ playbook_id: id, status: 'approved' });
+    const log = (await repo.git.run(['log', '-1', '--format=%s', 'refs/heads/distill'])).stdoutText.trim();
+    expect(log).toBe(`distill: approved playbook ${id}`);
+    // A new commit recomputes every derived file; the decision stays.
+    const oid = await repo.commit({ 'src/auth/reset.ts': 'reset\n' }, 'step 4', { date: at(13) });
+    kb(repo, 'scrum_reviews.jsonl', review('src/auth/reset.ts', at(12, 50), 'kimi-k2:1t', 1));
+    kb(repo, 'auto_apply.jsonl', apply('src/auth/reset.ts', at(12, 52), true));
+    expect((await cli(repo, ['run', oid, '--sync'])).code).toBe(0);
+    const shown = JSON.parse((await cli(repo, ['playbooks', 'show', id, '--json'])).stdout) as Playbook;
+    expect(shown.status).toBe('approved');
+    expect(shown.source_run_ids).toContain('scrum:src/auth/reset.ts@2024-01-01');
+    const out = join(temp, 'skills');
+    const exported = await cli(repo, ['playbooks', 'export', '--format', 'md', '--out', out, '--json']);
+    expect(JSON.parse(exported.stdout).files).toEqual([join(out, `${id}.md`)]);
+    const md = readFileSync(join(out, `${id}.md`), 'utf8');
+    expect(md.startsWith(`---\nname: ${id}\n`)).toBe(true);
+    expect(md).toContain('- [ ] validation "bun_test" passes');
+    expect(existsSync(join(repo.dir, 'distill-playbooks'))).toBe(false);
+  });
+
+  test('unknown ids and subcommands are clear errors', async () => {
+    const missing = await cli(repo, ['playbooks', 'approve', 'nope-000000000000']);
+    expect(missing.code).toBe(3);
+    expect(missing.stderr).toContain('no playbook "nope-000000000000"');
+    expect(missing.stderr).toContain('next: list the ids with: git distill playbooks list');
+    expect((await cli(repo, ['playbooks', 'frobnicate'])).code).toBe(2);
+    expect((await cli(repo, ['playbooks', 'export', '--format', 'pdf'])).code).toBe(2);
+  });
+});
