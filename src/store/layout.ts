@@ -68,6 +68,23 @@ export function buildCommitMessage(sourceOid: string, subject: string, toolVersi
   return `${title}\n\n${TRAILER_SOURCE}: ${sourceOid}\n${TRAILER_TOOL}: git-distill/${toolVersion}\n`;
 }
 
+export const TRAILER_MERGE = 'Distill-Merge';
+
+/** A sync merge's message: `distill merge <subject>`, then the other head and the tool as trailers. */
+export function buildMergeMessage(theirs: string, subject: string, toolVersion: string): string {
+  const oneLine = subject.replace(/\s+/g, ' ').trim();
+  return `distill merge${oneLine === '' ? '' : ` ${oneLine}`}\n\n${TRAILER_MERGE}: ${theirs}\n${TRAILER_TOOL}: git-distill/${toolVersion}\n`;
+}
+
+/** Files under `meta/` (playbook approvals, ...) are line sets: a sync merges them as the sorted union of their lines. */
+export const META_DIR = 'meta';
+
+/** Where `git distill pull/push` fetches a remote's distill branch: `refs/remotes/<remote>/<branch>`, never the live ref. */
+export function remoteTrackingRef(remote: string, ref: string): string {
+  const branch = ref.startsWith('refs/heads/') ? ref.slice('refs/heads/'.length) : ref.replace(/^refs\//, '');
+  return `refs/remotes/${remote}/${branch}`;
+}
+
 /** The source oid a distill commit message names in its trailer, or null when it names none. */
 export function parseCommitSource(message: string): string | null {
   const paragraphs = message.trimEnd().split(/\n\s*\n/);
