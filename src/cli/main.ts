@@ -16,6 +16,8 @@ import { showCommand } from './commands/show.ts';
 import { verifyCommand } from './commands/verify.ts';
 import { initCommand } from './commands/init.ts';
 import { checkCommand } from './commands/check.ts';
+import { pushCommand } from './commands/push.ts';
+import { pullCommand } from './commands/pull.ts';
 
 export const COMMANDS: readonly Command[] = [
   initCommand,
@@ -28,6 +30,8 @@ export const COMMANDS: readonly Command[] = [
   relinkCommand,
   doctorCommand,
   checkCommand,
+  pushCommand,
+  pullCommand,
   ingestCommand,
   demoCommand,
   hookCommand,
