@@ -18,6 +18,7 @@ import { initCommand } from './commands/init.ts';
 import { checkCommand } from './commands/check.ts';
 import { pushCommand } from './commands/push.ts';
 import { pullCommand } from './commands/pull.ts';
+import { actionCommand } from './commands/action.ts';
 
 export const COMMANDS: readonly Command[] = [
   initCommand,
@@ -32,6 +33,7 @@ export const COMMANDS: readonly Command[] = [
   checkCommand,
   pushCommand,
   pullCommand,
+  actionCommand,
   ingestCommand,
   demoCommand,
   hookCommand,
