@@ -1,5 +1,5 @@
 // `git distill action` end to end: a real repository and PR range, a real check runner reading git, the test server as GitHub.
-import { afterAll, expect, test } from 'bun:test';
+import { afterAll, expect, setDefaultTimeout, test } from 'bun:test';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +13,9 @@ import { createGitStore } from '../../src/store/git-store.ts';
 import { DEFAULT_DISTILL_REF } from '../../src/store/layout.ts';
 import { startFakeForge, type FakeForge } from '../helpers/fake-forge.ts';
 import { CACHE_PREFIX, makeRepo, REPO_EPOCH, snapshotUserState, type TestRepo } from '../helpers/git-repo.ts';
+
+// Each test distills a few real commits, several times over: more than the 5 s default on a loaded 2-core machine.
+setDefaultTimeout(60_000);
 
 const cleanups: Array<() => unknown> = [];
 afterAll(async () => {
@@ -188,4 +191,33 @@ test('the PR head missing from the clone (a shallow checkout) is a failure with 
   expect(r.stdout).toContain('::error title=git-distill failed::');
   expect(pr.server.requests.map((q) => `${q.method} ${q.path}`)).toEqual(['POST /repos/octo/proj/check-runs']);
   expect(pr.server.requests[0]!.body).toMatchObject({ conclusion: 'failure' });
+});
+
+test('a PR rebase-merged on the forge: each PR commit is linked to its rebased commit by patch-id', async () => {
+  const pr = await setup();
+  await Bun.write(join(pr.repo.dir, 'data', '_kb', 'mode_experiments.jsonl'), logLine('r1', 1, 'src/a.ts') + logLine('r2', 3, 'src/b.ts'));
+  const head3 = await pr.repo.commit({ 'src/b.ts': 'export const b = 2;\n' }, 'feature: b');
+  expect((await action(pr, event(pr, head3), { 'fail-level': 'never' })).code).toBe(0);
+  // The forge rebases the PR onto a main that moved on.
+  await pr.repo.git.run(['checkout', '-q', 'main']);
+  await pr.repo.commit({ 'NOTES.md': 'elsewhere\n' }, 'main moved');
+  const date = `${REPO_EPOCH + 3600} +0000`;
+  await pr.repo.git.run(['cherry-pick', `${pr.base}..${head3}`], { env: { GIT_COMMITTER_DATE: date } });
+  const rebased = (await pr.repo.git.run(['rev-list', '--reverse', '-n', '3', 'HEAD'])).stdoutText.trim().split('\n');
+  const r = await action(pr, event(pr, head3, { merged: true, merge_commit_sha: rebased[2] }), { 'fail-level': 'never', json: true });
+  expect(r.stderr).toContain('; passing;');
+  expect(r.code).toBe(0);
+  const result = JSON.parse(r.stdout.trim().split('\n').pop()!) as { links: Array<{ pr_commit: string; merged_commit: string; by: string; detail: string; carried: boolean }> };
+  expect(result.links.map((l) => [l.pr_commit, l.merged_commit, l.by, l.carried])).toEqual([
+    [pr.head1, rebased[0], 'patch-id', true],
+    // head2 has a folder (no evidence): it is carried too, so its rebased commit shows as distilled.
+    [pr.head2, rebased[1], 'patch-id', true],
+    [head3, rebased[2], 'patch-id', true],
+  ]);
+  expect(result.links[2]!.detail).toMatch(/^PR #7 rebase-merged: patch-id [0-9a-f]{12} of [0-9a-f]{12}$/);
+  const store = createGitStore({ git: pr.repo.git, ref: DEFAULT_DISTILL_REF, tool_version: pkg.version });
+  const folder = await store.readCommit(rebased[2]!);
+  await store.close();
+  const runs = new TextDecoder().decode(folder!.get('evidence.jsonl')!).trim().split('\n').map((l) => (JSON.parse(l) as { run_id: string }).run_id);
+  expect(runs).toEqual(['r2']);
 });
