@@ -203,7 +203,7 @@ test('a PR rebase-merged on the forge: each PR commit is linked to its rebased c
   await pr.repo.commit({ 'NOTES.md': 'elsewhere\n' }, 'main moved');
   const date = `${REPO_EPOCH + 3600} +0000`;
   await pr.repo.git.run(['cherry-pick', `${pr.base}..${head3}`], { env: { GIT_COMMITTER_DATE: date } });
-  const rebased = (await pr.repo.git.run(['rev-list', '--reverse', '-n', '3', 'HEAD'])).stdoutText.trim().split('\n');
+  const rebased = (await pr.repo.git.run(['rev-list', '--reverse', '-n', '3', 'HEAD'])).stdoutText.trim().split('\n') as [string, string, string];
   const r = await action(pr, event(pr, head3, { merged: true, merge_commit_sha: rebased[2] }), { 'fail-level': 'never', json: true });
   expect(r.stderr).toContain('; passing;');
   expect(r.code).toBe(0);
