@@ -19,6 +19,9 @@ import { checkCommand } from './commands/check.ts';
 import { playbooksCommand } from './commands/playbooks.ts';
 import { ledgerCommand } from './commands/ledger.ts';
 import { scratchpadCommand } from './commands/scratchpad.ts';
+import { pushCommand } from './commands/push.ts';
+import { pullCommand } from './commands/pull.ts';
+import { actionCommand } from './commands/action.ts';
 
 export const COMMANDS: readonly Command[] = [
   initCommand,
@@ -34,6 +37,9 @@ export const COMMANDS: readonly Command[] = [
   scratchpadCommand,
   doctorCommand,
   checkCommand,
+  pushCommand,
+  pullCommand,
+  actionCommand,
   ingestCommand,
   demoCommand,
   hookCommand,

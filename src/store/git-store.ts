@@ -3,6 +3,7 @@ import { DistillError } from '../errors.ts';
 import type { CatFileBatch, Git, TreeEntry, TreeWriter } from '../io/git.ts';
 import {
   buildCommitMessage,
+  buildMergeMessage,
   commitDir,
   COMMITS_DIR,
   DISTILL_IDENTITY,
@@ -17,8 +18,10 @@ import {
   assertSourceOid,
   assertStorePath,
   validateChange,
+  validateMerge,
   type DistillStore,
   type HistoryEntry,
+  type MergeChange,
   type StoreChange,
 } from './store.ts';
 
@@ -269,6 +272,42 @@ export function createGitStore(opts: GitStoreOptions): DistillStore {
         date: change.date,
       });
       await git.updateRefCas(ref, commit, current, v.source_oid === null ? `git-distill: ${change.subject}` : `git-distill: distill ${v.source_oid}`);
+      return commit;
+    },
+
+    async merge(change: MergeChange) {
+      const files = validateMerge(change);
+      const current = await head();
+      if (current !== change.expected_head) return raceLost(change.expected_head, current);
+      await assertFormat(current);
+      // Theirs must be a git-distill tree this version can read: merging a foreign branch would corrupt ours.
+      await assertFormat(change.theirs);
+      const root = await reader().read(`${current}^{tree}`);
+      if (root === null) throw new DistillError('E_STORE_CORRUPT', `${ref} at ${current} has no tree`, { details: { ref, head: current } });
+
+      const sets = files.filter((f): f is [string, Uint8Array] => f[1] !== null);
+      const oids = await git.hashObjects(sets.map(([, bytes]) => bytes));
+      const edits = newNode();
+      for (const [path, bytes] of files) if (bytes === null) nodeAt(edits, path, false).del = true;
+      sets.forEach(([path], i) => {
+        nodeAt(edits, path, true).blob = oids[i]!;
+      });
+      const writer = git.openTreeWriter();
+      let newRoot: string | null;
+      try {
+        newRoot = await writeNode(root.oid, edits, '', writer);
+      } finally {
+        await writer.close();
+      }
+      if (newRoot === null) throw new DistillError('E_INTERNAL', 'a distill tree cannot be empty');
+      const commit = await git.commitTree({
+        tree: newRoot,
+        parents: [current, change.theirs],
+        message: buildMergeMessage(change.theirs, change.subject, opts.tool_version),
+        identity: DISTILL_IDENTITY,
+        date: change.date,
+      });
+      await git.updateRefCas(ref, commit, current, `git-distill: merge ${change.theirs}`);
       return commit;
     },
 

@@ -52,7 +52,7 @@ export function playbookFile(playbookId: string): string {
   return `${PLAYBOOKS_DIR}/${playbookId}.json`;
 }
 
-/** Append-only logs merged by the sorted union of their lines (never recomputed): people's decisions. */
+/** Append-only logs of people's decisions (playbook approvals, ...): line sets, so a sync merges them as the sorted union of their lines, never recomputed. */
 export const META_DIR = 'meta';
 export const PLAYBOOK_APPROVALS_FILE = `${META_DIR}/playbook-approvals.jsonl`;
 
@@ -72,6 +72,20 @@ export function buildCommitMessage(sourceOid: string | null, subject: string, to
   if (sourceOid === null) return `distill: ${oneLine}\n\n${TRAILER_TOOL}: git-distill/${toolVersion}\n`;
   const title = oneLine === '' ? `distill ${sourceOid}` : `distill ${sourceOid} ${oneLine}`;
   return `${title}\n\n${TRAILER_SOURCE}: ${sourceOid}\n${TRAILER_TOOL}: git-distill/${toolVersion}\n`;
+}
+
+export const TRAILER_MERGE = 'Distill-Merge';
+
+/** A sync merge's message: `distill merge <subject>`, then the other head and the tool as trailers. */
+export function buildMergeMessage(theirs: string, subject: string, toolVersion: string): string {
+  const oneLine = subject.replace(/\s+/g, ' ').trim();
+  return `distill merge${oneLine === '' ? '' : ` ${oneLine}`}\n\n${TRAILER_MERGE}: ${theirs}\n${TRAILER_TOOL}: git-distill/${toolVersion}\n`;
+}
+
+/** Where `git distill pull/push` fetches a remote's distill branch: `refs/remotes/<remote>/<branch>`, never the live ref. */
+export function remoteTrackingRef(remote: string, ref: string): string {
+  const branch = ref.startsWith('refs/heads/') ? ref.slice('refs/heads/'.length) : ref.replace(/^refs\//, '');
+  return `refs/remotes/${remote}/${branch}`;
 }
 
 /** The source oid a distill commit message names in its trailer, or null when it names none. */

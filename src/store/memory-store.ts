@@ -1,11 +1,22 @@
 // The in-memory twin of the git store: same semantics (folders, derived files, compare-and-swap, history), no git.
 import { canonicalJson, sha256Hex } from '../canonical.ts';
 import { DistillError } from '../errors.ts';
-import { buildCommitMessage, commitDir, DEFAULT_DISTILL_REF, FORMAT_CONTENT, FORMAT_FILE, sourceOidOfPath } from './layout.ts';
-import { assertSourceOid, assertStorePath, validateChange, type DistillStore, type HistoryEntry, type StoreChange } from './store.ts';
+import { buildCommitMessage, buildMergeMessage, commitDir, DEFAULT_DISTILL_REF, FORMAT_CONTENT, FORMAT_FILE, sourceOidOfPath } from './layout.ts';
+import {
+  assertSourceOid,
+  assertStorePath,
+  validateChange,
+  validateMerge,
+  type DistillStore,
+  type HistoryEntry,
+  type MergeChange,
+  type StoreChange,
+} from './store.ts';
 
 interface MemoryCommit {
   parent: string | null;
+  /** The second parent of a merge. */
+  merged: string | null;
   source_oid: string | null;
   files: ReadonlyMap<string, Uint8Array>;
 }
@@ -121,7 +132,41 @@ export function createMemoryStore(opts: MemoryStoreOptions = { ref: DEFAULT_DIST
       );
       const message = buildCommitMessage(v.source_oid, change.subject, opts.tool_version);
       const oid = sha256Hex(canonicalJson({ tree: treeDigest, parent: headOid, message, date: change.date })).slice(0, 40);
-      commits.set(oid, { parent: headOid, source_oid: v.source_oid, files: next });
+      commits.set(oid, { parent: headOid, merged: null, source_oid: v.source_oid, files: next });
+      headOid = oid;
+      return oid;
+    },
+
+    async merge(change: MergeChange) {
+      const files = validateMerge(change);
+      if (change.expected_head !== headOid) {
+        throw new DistillError('E_STORE_RACE_LOST', `${opts.ref} moved while merging: expected ${change.expected_head}, found ${headOid ?? 'no ref'}`, {
+          hint: 'another git-distill wrote the branch first; run the command again',
+          details: { ref: opts.ref, expected_old: change.expected_head, found: headOid },
+        });
+      }
+      if (!commits.has(change.theirs)) {
+        throw new DistillError('E_STORE_CORRUPT', `cannot merge ${change.theirs}: no such distill commit`, {
+          hint: 'fetch it first: git distill pull',
+          details: { ref: opts.ref, theirs: change.theirs },
+        });
+      }
+      const next = new Map(filesAtHead());
+      for (const [del, bytes] of files) {
+        if (bytes !== null) continue;
+        for (const path of [...next.keys()]) if (path === del || path.startsWith(`${del}/`)) next.delete(path);
+      }
+      for (const [path, bytes] of files) {
+        if (bytes === null) continue;
+        const parts = path.split('/');
+        for (let i = 1; i < parts.length; i++) if (next.has(parts.slice(0, i).join('/'))) throw clash(path, `${parts.slice(0, i).join('/')} is a file`);
+        for (const existing of next.keys()) if (existing.startsWith(`${path}/`)) throw clash(path, 'it is a directory');
+        next.set(path, bytes.slice());
+      }
+      const treeDigest = sha256Hex(canonicalJson([...next].sort(([a], [b]) => (a < b ? -1 : 1)).map(([p, b]) => [p, sha256Hex(b)])));
+      const message = buildMergeMessage(change.theirs, change.subject, opts.tool_version);
+      const oid = sha256Hex(canonicalJson({ tree: treeDigest, parents: [headOid, change.theirs], message, date: change.date })).slice(0, 40);
+      commits.set(oid, { parent: headOid, merged: change.theirs, source_oid: null, files: next });
       headOid = oid;
       return oid;
     },

@@ -201,6 +201,53 @@ export function runStoreConformance(name: string, makeStore: () => Promise<Store
       ]);
     });
 
+    test('merge commits theirs as second parent with the given files set and deleted on top of our tree', async () => {
+      const s = fx.store;
+      const h1 = await s.write(change(A, null, { 'manifest.json': 'a' }, { [LEDGER_MODELS_FILE]: 'old', [playbookFile('p')]: 'p' }));
+      const h2 = await s.write(change(B, h1, { 'manifest.json': 'b' }));
+      const files = new Map<string, Uint8Array | null>([
+        [`${commitDir(C)}/manifest.json`, bytes('c')],
+        [`${commitDir(C)}/${receiptFile('collect')}`, bytes('r')],
+        [LEDGER_MODELS_FILE, bytes('new')],
+        ['playbooks', null],
+        ['meta/approvals.txt', bytes('x\ny\n')],
+      ]);
+      const m = await s.merge({ theirs: h1, expected_head: h2, files, subject: 'from origin', date: DATE });
+      expect(await s.head()).toBe(m);
+      expect(await s.listSources()).toEqual([A, B, C].sort());
+      expect(textMap(await s.readCommit(C))).toEqual({ 'manifest.json': 'c', [receiptFile('collect')]: 'r' });
+      expect(text(await s.readPath(LEDGER_MODELS_FILE))).toBe('new');
+      expect(await s.listPaths('playbooks')).toEqual([]);
+      expect(text(await s.readPath('meta/approvals.txt'))).toBe('x\ny\n');
+      expect(text(await s.readPath(FORMAT_FILE))).toBe(FORMAT_CONTENT);
+      // A merge names no source commit; history follows first parents (ours).
+      expect(await collect(s.history())).toEqual([
+        { commit: m, source_oid: null },
+        { commit: h2, source_oid: B },
+        { commit: h1, source_oid: A },
+      ]);
+    });
+
+    test('merge always commits, even when the tree stays ours, and loses the race on a stale head', async () => {
+      const s = fx.store;
+      const h1 = await s.write(change(A, null, { 'manifest.json': 'a' }));
+      const h2 = await s.write(change(B, h1, { 'manifest.json': 'b' }));
+      const m = await s.merge({ theirs: h1, expected_head: h2, files: new Map(), subject: 'nothing new', date: DATE });
+      expect(m).not.toBe(h2);
+      expect(textMap(await s.readCommit(B))).toEqual({ 'manifest.json': 'b' });
+      await expectRaceLost(s.merge({ theirs: h1, expected_head: h2, files: new Map(), subject: 'stale', date: DATE }));
+      expect(await s.head()).toBe(m);
+    });
+
+    test('merge refuses a head it cannot read, FORMAT in the files, and unsafe paths', async () => {
+      const s = fx.store;
+      const h1 = await s.write(change(A, null, { 'manifest.json': 'a' }));
+      await expectCode(s.merge({ theirs: fakeOid(77), expected_head: h1, files: new Map(), subject: 'x', date: DATE }), 'E_STORE_CORRUPT');
+      await expectCode(s.merge({ theirs: h1, expected_head: h1, files: new Map([[FORMAT_FILE, bytes('x')]]), subject: 'x', date: DATE }), 'E_INTERNAL');
+      await expectCode(s.merge({ theirs: h1, expected_head: h1, files: new Map([['../x', bytes('x')]]), subject: 'x', date: DATE }), 'E_INTERNAL');
+      expect(await s.head()).toBe(h1);
+    });
+
     test('a write that changes nothing returns the head and adds no commit', async () => {
       const s = fx.store;
       const h1 = await s.write(change(A, null, { 'manifest.json': 'a' }, { [LEDGER_MODELS_FILE]: 'l' }));

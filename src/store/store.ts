@@ -21,6 +21,20 @@ export interface StoreChange {
   date: string;
 }
 
+/** A merge of another distill head into ours (see DistillStore.merge). */
+export interface MergeChange {
+  /** The other head: a distill commit this store can read (fetched into `refs/remotes/<remote>/distill`). */
+  theirs: string;
+  /** Our head the merge was computed from. */
+  expected_head: string;
+  /** Root-relative paths set (bytes) or deleted (null: a file or a whole folder) on top of our tree. Never FORMAT. */
+  files: ReadonlyMap<string, Uint8Array | null>;
+  /** One line for the merge commit's title (`distill merge <subject>`). */
+  subject: string;
+  /** ISO 8601 with timezone; the merge commit's author and committer date. */
+  date: string;
+}
+
 export interface HistoryEntry {
   /** The distill commit. */
   commit: string;
@@ -51,6 +65,13 @@ export interface DistillStore {
    * Returns the new head; when the change leaves the tree as it is, returns the head unchanged and commits nothing.
    */
   write(change: StoreChange): Promise<string>;
+  /**
+   * Commit a merge of `change.theirs` (another clone's distill head, already in this store's objects) into
+   * head: parents [expected_head, theirs], our tree with `change.files` applied. Always commits, even when the
+   * tree stays ours, so the result descends from theirs and pushes as a fast-forward. Stale expected_head →
+   * E_STORE_RACE_LOST. The caller decides the merged content (src/sync/merge.ts); the store only records it.
+   */
+  merge(change: MergeChange): Promise<string>;
   /** Distill commits from head back along first parents, newest first. */
   history(): AsyncIterable<HistoryEntry>;
   /** Release long-lived resources (git processes). The store must not be used afterwards. */
@@ -139,6 +160,22 @@ export function validateChange(change: StoreChange): ValidatedChange {
   derived.sort(byPath);
   assertNoFileDirClash([...folder.map(([p]) => p), ...derived.filter(([, b]) => b !== null).map(([p]) => p)]);
   return { source_oid: change.source_oid, folder, folder_path: folderPath, derived };
+}
+
+/** Check a merge's oids and paths; the files sorted by path (deletes and sets both). Pure. */
+export function validateMerge(change: MergeChange): Array<[string, Uint8Array | null]> {
+  for (const [what, oid] of [['theirs', change.theirs], ['expected_head', change.expected_head]] as const) {
+    if (!isSourceOid(oid)) throw new DistillError('E_INTERNAL', `${what} is not a full object id: ${JSON.stringify(oid)}`);
+  }
+  const files: Array<[string, Uint8Array | null]> = [];
+  for (const [path, bytes] of change.files) {
+    assertStorePath(path);
+    if (path === FORMAT_FILE) throw invalidPath(path, 'a merge never rewrites FORMAT');
+    files.push([path, bytes]);
+  }
+  files.sort(byPath);
+  assertNoFileDirClash(files.filter(([, b]) => b !== null).map(([p]) => p));
+  return files;
 }
 
 export type ChangeWithoutHead = Omit<StoreChange, 'expected_head'>;

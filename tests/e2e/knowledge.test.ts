@@ -285,3 +285,29 @@ describe('playbooks and ledger from auditor-loop logs', async () => {
     expect((await cli(repo, ['playbooks', 'export', '--format', 'pdf'])).code).toBe(2);
   });
 });
+
+describe('derived files after git distill pull', () => {
+  test('a clone that distilled one commit pulls the others: its playbooks and ledger are recounted over the merged tree', async () => {
+    const a = await distilledRepo();
+    const remote = join(temp, 'remote.git');
+    await a.repo.git.run(['init', '-q', '--bare', remote]);
+    await a.repo.git.run(['remote', 'add', 'origin', remote]);
+    await a.repo.git.run(['push', '-q', 'origin', 'HEAD:refs/heads/main']);
+    expect((await cli(a.repo, ['push'])).code).toBe(0);
+
+    // The second clone has the source history but only the third commit's logs: one auth run, no playbook yet.
+    const dir = join(temp, 'clone-b');
+    await a.repo.git.run(['clone', '-q', remote, dir]);
+    const b = { dir } as TestRepo;
+    for (const [file, text] of STEPS[2]!.logs) kb(b, file, text);
+    expect((await cli(b, ['run', a.oids[2]!, '--sync'])).code).toBe(0);
+    expect(JSON.parse((await cli(b, ['playbooks', 'list', '--json'])).stdout)).toEqual([]);
+
+    expect((await cli(b, ['pull'])).code).toBe(0);
+    const pulled = JSON.parse((await cli(b, ['playbooks', 'list', '--json'])).stdout) as Playbook[];
+    const original = JSON.parse((await cli(a.repo, ['playbooks', 'list', '--json'])).stdout) as Playbook[];
+    expect(pulled.map((p) => [p.playbook_id, p.source_run_ids])).toEqual(original.map((p) => [p.playbook_id, p.source_run_ids]));
+    const ledger = (repo: Pick<TestRepo, 'dir'>) => cli(repo as TestRepo, ['ledger', '--json']).then((r) => JSON.parse(r.stdout) as { entries: unknown[] });
+    expect((await ledger(b)).entries).toEqual((await ledger(a.repo)).entries);
+  });
+});

@@ -8,6 +8,8 @@ import { createGit } from '../../io/git.ts';
 import { findRepoRoot, openDistillContext } from '../../distill/open-context.ts';
 import { drainWork, withWorkerLock, type WorkerReport } from '../../distill/worker.ts';
 import { distillStateDir } from '../../hooks/queue.ts';
+import { DEFAULT_ATTEMPTS, openSync } from '../../sync/open-sync.ts';
+import { pushDistill } from '../../sync/sync.ts';
 
 const HELP = `usage: git-distill hook <worker|post-rewrite|pre-push> [args]
 
@@ -16,7 +18,8 @@ is safe to:
 
   worker                 distill every queued commit and apply saved rewrites (what post-commit starts)
   post-rewrite <kind> <file>   carry distilled data from old to new oids after an amend or rebase
-  pre-push <remote> <url>      runs when git config distill.pushOnPush is true
+  pre-push <remote> <url>      push the distill branch to <remote> (git distill push), when git config
+                               distill.pushOnPush is true; a failure is logged, the user's push goes on
 
 Everything it does is logged to <git-dir>/distill/worker.log. It always exits 0 from a hook
 (GIT_DISTILL_HOOK=1), so a failure here never fails a commit or a push.
@@ -55,6 +58,35 @@ async function work(env: CliEnv): Promise<WorkerReport> {
   });
 }
 
+/**
+ * pre-push <remote> <url>: push the distill branch alongside the user's push (the shim only calls this when
+ * distill.pushOnPush is true). A remote given only as a URL has no tracking ref to fetch into: skipped.
+ */
+async function prePush(env: CliEnv, args: string[], json: boolean, fromHook: boolean): Promise<number> {
+  const [remote] = args;
+  const git = createGit({ cwd: env.cwd });
+  const gitDir = await git.gitDir();
+  if (remote === undefined || remote === '') throw new DistillError('E_USAGE', 'pre-push needs the remote name', { hint: 'git-distill hook pre-push origin <url>' });
+  const named = await git.run(['config', '--get', `remote.${remote}.url`], { allowExit: [1] });
+  if (named.exitCode !== 0) {
+    const text = `pre-push: ${remote} is a URL, not a configured remote; distill branch not pushed (git distill push <remote>)`;
+    logLine(gitDir, env.now(), text);
+    if (!fromHook) env.stderr(`git-distill: ${text}\n`);
+    return EXIT.ok;
+  }
+  const opened = await openSync(env.cwd, remote, env.version, DEFAULT_ATTEMPTS);
+  try {
+    const result = await pushDistill(opened.opts);
+    const text = `pre-push: ${result.pushed ? `pushed ${(result.after ?? '').slice(0, 12)}` : 'nothing to push'} to ${remote} (${result.action}, ${result.attempts} tr${result.attempts === 1 ? 'y' : 'ies'})`;
+    logLine(gitDir, env.now(), text);
+    if (json) env.stdout(`${JSON.stringify({ remote, ...result })}\n`);
+    else if (!fromHook) env.stderr(`git-distill: ${text}\n`);
+    return EXIT.ok;
+  } finally {
+    await opened.close();
+  }
+}
+
 async function run(env: CliEnv, values: ParsedValues, positionals: string[]): Promise<number> {
   const [sub] = positionals;
   const fromHook = env.env['GIT_DISTILL_HOOK'] === '1';
@@ -66,10 +98,7 @@ async function run(env: CliEnv, values: ParsedValues, positionals: string[]): Pr
       else if (!fromHook) env.stdout(summarize(report) + '\n');
       return EXIT.ok;
     }
-    if (sub === 'pre-push') {
-      env.stderr('git-distill: distill.pushOnPush is set, but `git distill push` is not available in this version; nothing was pushed\n');
-      return EXIT.ok;
-    }
+    if (sub === 'pre-push') return await prePush(env, positionals.slice(1), values.json === true, fromHook);
     throw new DistillError('E_USAGE', `unknown hook '${sub ?? ''}'`, { hint: 'git-distill hook worker' });
   } catch (error) {
     if (!fromHook) throw error;

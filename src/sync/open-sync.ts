@@ -1,0 +1,33 @@
+// What push, pull and the pre-push hook share: open the repository's store and run a sync with real time and jitter.
+import { loadRepoConfig } from '../config/load.ts';
+import { createGit } from '../io/git.ts';
+import { readRepoRoot } from '../read/read-distilled.ts';
+import { createGitStore } from '../store/git-store.ts';
+import { computeDerivedFiles, derivedOptions } from '../derived/derived-files.ts';
+import { assertRemote, type SyncOptions } from './sync.ts';
+
+export const DEFAULT_REMOTE = 'origin';
+export const DEFAULT_ATTEMPTS = 5;
+
+/** Open the repository at `cwd` for a sync with `remote`; `close` releases the store. */
+export async function openSync(cwd: string, remote: string, toolVersion: string, attempts: number): Promise<{ opts: SyncOptions; close(): Promise<void> }> {
+  const root = await readRepoRoot(createGit({ cwd }));
+  const git = createGit({ cwd: root });
+  await assertRemote(git, remote);
+  const { config } = loadRepoConfig(root);
+  const store = createGitStore({ git, ref: config.ref, tool_version: toolVersion });
+  return {
+    opts: {
+      git,
+      store,
+      remote,
+      tool_version: toolVersion,
+      // A merged tree's playbooks and ledger are recounted from every folder it holds (no cache: the tree is new).
+      derive: (view) => computeDerivedFiles(view, derivedOptions(config)),
+      attempts,
+      sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+      random: Math.random,
+    },
+    close: () => store.close(),
+  };
+}
