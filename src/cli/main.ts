@@ -16,6 +16,8 @@ import { showCommand } from './commands/show.ts';
 import { verifyCommand } from './commands/verify.ts';
 import { initCommand } from './commands/init.ts';
 import { checkCommand } from './commands/check.ts';
+import { queryCommand } from './commands/query.ts';
+import { reindexCommand } from './commands/reindex.ts';
 
 export const COMMANDS: readonly Command[] = [
   initCommand,
@@ -28,6 +30,8 @@ export const COMMANDS: readonly Command[] = [
   relinkCommand,
   doctorCommand,
   checkCommand,
+  queryCommand,
+  reindexCommand,
   ingestCommand,
   demoCommand,
   hookCommand,
