@@ -15,8 +15,8 @@ export interface SyncSource {
 }
 
 export interface SyncReport {
-  /** `none` (already current), `incremental` (from the indexed head), `full` (from the branch alone). */
-  mode: 'none' | 'incremental' | 'full';
+  /** `none` (already current), `incremental` (from the indexed head), `full` (from the branch alone), `reembed` (same documents, a new embedder). */
+  mode: 'none' | 'incremental' | 'full' | 'reembed';
   head: string | null;
   sources_indexed: number;
   playbooks_indexed: number;
@@ -58,7 +58,7 @@ export async function syncIndex(index: SearchIndex, source: SyncSource, embedder
     sources = head === null ? [] : await source.store.listSources();
     playbooks = head === null ? [] : (await source.store.listPaths(PLAYBOOKS_DIR)).filter(isPlaybookPath);
   }
-  report.mode = full ? 'full' : indexed === (head ?? '') ? 'none' : 'incremental';
+  report.mode = full ? 'full' : indexed !== (head ?? '') ? 'incremental' : embedderChanged ? 'reembed' : 'none';
   // Read first, write in one transaction: a crash leaves the old state and the old indexed_head, so the next sync redoes it.
   const folders = new Map<string, ReturnType<typeof buildCommitDocuments> | null>();
   for (const oid of sources) {

@@ -145,7 +145,7 @@ async function run(env: CliEnv, values: ParsedValues, positionals: string[]): Pr
             terms: result.terms,
             filters: { task_type: filters.task_type, file: filters.file, category, model: filters.model, since },
             resolved,
-            index: { documents: search.sync.documents, head: search.sync.head, embedder: search.embedder.key, sync: search.sync.mode },
+            index: { documents: search.sync.documents, head: search.sync.head, embedder: search.embedder.key, sync: search.sync.mode, embedded: search.sync.embedded },
             vector: result.vector,
             results: result.hits.map(hitJson),
           }) + '\n',
