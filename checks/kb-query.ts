@@ -106,7 +106,7 @@ const STOP = new Set(
   ('abstract any as async await boolean break case catch class const constructor continue debugger default delete do else enum export extends ' +
     'false finally for from function get if implements import in instanceof interface let new null number object of package private protected ' +
     'public readonly return set static string super switch this throw true try type typeof undefined var void while with yield ' +
-    'def elif except lambda none pass raise self fn impl mut pub struct use mod match err nil func go chan defer range map the and not')
+    'def elif except lambda none pass raise self fn impl mut pub struct use mod match err nil func go chan defer range map the and not error')
     .split(' '),
 );
 const IDENT = /[A-Za-z_$][A-Za-z0-9_$]{2,}/g;
@@ -145,7 +145,8 @@ export function parseUnifiedDiff(diff: string): ChangedFile[] {
       const counts = new Map<string, number>();
       const errors: string[] = [];
       for (const text of f.added) {
-        for (const m of text.matchAll(IDENT)) {
+        // Words inside string literals are the error strings' business, not identifiers.
+        for (const m of text.replace(LITERAL, ' ').matchAll(IDENT)) {
           if (STOP.has(m[0].toLowerCase())) continue;
           counts.set(m[0], (counts.get(m[0]) ?? 0) + 1);
         }
