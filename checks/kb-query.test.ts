@@ -52,7 +52,7 @@ describe('parseUnifiedDiff and the diff query', () => {
     const x = changes[2];
     expect(x?.added_identifiers).toEqual(['fetchWithRetry', 'url', 'MAX_RETRIES', 'attempts']);
     expect(x?.error_strings).toEqual(['retry limit reached']);
-    expect(changeTerms(x as (typeof changes)[number])).toEqual(['attempts', 'fetchwithretry', 'limit', 'max_retries', 'reached', 'retry', 'url']);
+    expect(changeTerms(x as (typeof changes)[number])).toEqual(['attempts', 'fetch', 'fetchwithretry', 'limit', 'max_retries', 'reached', 'retries', 'retry', 'url']);
     expect(buildDiffQuery(changes)).toBe('docs/old.md docs src/net/new.ts src/net src src/x.ts timeoutMs fetchWithRetry url MAX_RETRIES attempts retry limit reached');
   });
 });
@@ -92,8 +92,8 @@ describe('runKbQuery', () => {
       }),
     );
     expect(findings.map((f) => `${f.rule_id} ${f.location?.path ?? '-'}`)).toEqual([
-      'past_failure src/net/new.ts',
       'past_failure src/x.ts',
+      'past_failure src/net/new.ts',
       'recurring_failure -',
       'playbook_applies -',
       'weak_model -',

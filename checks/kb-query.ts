@@ -185,7 +185,11 @@ export function buildDiffQuery(changes: readonly ChangedFile[]): string {
 /** The terms of a change that say what kind of change it is (identifiers and error-string words), lower-cased. */
 export function changeTerms(change: ChangedFile): string[] {
   const terms = new Set<string>();
-  for (const id of change.added_identifiers) terms.add(id.toLowerCase());
+  for (const id of change.added_identifiers) {
+    terms.add(id.toLowerCase());
+    // fetchWithRetry, MAX_RETRIES: the parts are words a review or a rejection reason uses.
+    for (const part of id.split(/_|(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])/)) if (part.length >= 4 && !STOP.has(part.toLowerCase())) terms.add(part.toLowerCase());
+  }
   for (const e of change.error_strings) for (const m of e.matchAll(/[A-Za-z_][A-Za-z0-9_]{3,}/g)) if (!STOP.has(m[0].toLowerCase())) terms.add(m[0].toLowerCase());
   return [...terms].sort();
 }
@@ -219,20 +223,27 @@ function runEvidence(run: PastRun): FindingEvidence[] {
   return ev;
 }
 
-/** Relevance order of the past runs on one file: the same kind of change first, then rejected, then search rank. */
-function runOrder(path: string) {
-  return (a: PastRun, b: PastRun) => {
-    const shared = (r: PastRun) => (r.shared_terms[path] ?? []).length;
-    const rej = (r: PastRun) => (r.category === 'rejected' ? 1 : 0);
-    return (
-      Number(shared(b) > 0 && rej(b) === 1) - Number(shared(a) > 0 && rej(a) === 1) ||
-      rej(b) - rej(a) ||
-      shared(b) - shared(a) ||
-      (a.relevance_rank ?? Infinity) - (b.relevance_rank ?? Infinity) ||
-      ((b.committed_at ?? '') < (a.committed_at ?? '') ? -1 : (b.committed_at ?? '') > (a.committed_at ?? '') ? 1 : 0) ||
-      (a.run_id < b.run_id ? -1 : a.run_id > b.run_id ? 1 : a.source_oid < b.source_oid ? -1 : 1)
-    );
-  };
+interface RunOnFile {
+  path: string;
+  run: PastRun;
+}
+
+/** Relevance order of (file, past run) pairs: the same kind of change first, then rejected, then shared terms, search rank, newest. */
+function compareRunsOnFiles(a: RunOnFile, b: RunOnFile): number {
+  const shared = (x: RunOnFile) => (x.run.shared_terms[x.path] ?? []).length;
+  const rej = (x: RunOnFile) => (x.run.category === 'rejected' ? 1 : 0);
+  const same = (x: RunOnFile) => Number(shared(x) > 0 && rej(x) === 1);
+  const cmp = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);
+  return (
+    same(b) - same(a) ||
+    rej(b) - rej(a) ||
+    shared(b) - shared(a) ||
+    (a.run.relevance_rank ?? Infinity) - (b.run.relevance_rank ?? Infinity) ||
+    cmp(b.run.committed_at ?? '', a.run.committed_at ?? '') ||
+    cmp(a.run.run_id, b.run.run_id) ||
+    cmp(a.run.source_oid, b.run.source_oid) ||
+    cmp(a.path, b.path)
+  );
 }
 
 const isFailure = (r: PastRun) => r.category !== 'rejected' && (r.failure_markers.length > 0 || r.failed_validations.length > 0 || r.category === 'needs_human_review');
@@ -241,13 +252,21 @@ const isFailure = (r: PastRun) => r.category !== 'rejected' && (r.failure_marker
 export function runKbQuery(snapshot: KbQuerySnapshot): Finding[] {
   const out: Finding[] = [];
   const check = KB_QUERY_CHECK_ID;
+  // Past runs per file (at most MAX_RUNS_PER_FILE each), then all of them in one relevance order.
+  const picked: Array<RunOnFile & { more: number; last: boolean }> = [];
   for (const change of snapshot.changes) {
     const path = change.path;
-    const runs = snapshot.past_runs.filter((r) => touches(r, path) && (r.category === 'rejected' || isFailure(r))).sort(runOrder(path));
+    const runs = snapshot.past_runs
+      .filter((r) => touches(r, path) && (r.category === 'rejected' || isFailure(r)))
+      .map((run) => ({ path, run }))
+      .sort(compareRunsOnFiles);
     const shown = runs.slice(0, MAX_RUNS_PER_FILE);
-    shown.forEach((run, i) => {
+    shown.forEach((x, i) => picked.push({ ...x, more: runs.length - shown.length, last: i === shown.length - 1 }));
+  }
+  for (const { path, run, more: moreCount, last } of picked.sort(compareRunsOnFiles)) {
+    {
       const shared = run.shared_terms[path] ?? [];
-      const more = i === shown.length - 1 && runs.length > shown.length ? ` (${runs.length - shown.length} more past runs on this file: git distill query --file ${path} "${path}")` : '';
+      const more = last && moreCount > 0 ? ` (${moreCount} more past runs on this file: git distill query --file ${path} "${path}")` : '';
       const location = { path, start_line: null, end_line: null };
       const subject = `${run.run_id}@${run.source_oid}:${path}`;
       if (run.category === 'rejected') {
@@ -280,7 +299,7 @@ export function runKbQuery(snapshot: KbQuerySnapshot): Finding[] {
           }),
         );
       }
-    });
+    }
   }
   // Recurring failure modes across the touched files.
   const touched = new Set(snapshot.changes.map((c) => c.path));
