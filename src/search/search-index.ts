@@ -1,6 +1,7 @@
 // The search index: one SQLite file (documents, FTS5, embeddings by content hash) and an HNSW side file, both rebuildable.
 import { Database, type SQLQueryBindings } from 'bun:sqlite';
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { dirname } from 'node:path';
 import type { HierarchicalNSW } from 'hnswlib-node';
 import { DistillError } from '../errors.ts';
@@ -104,7 +105,14 @@ export class SearchIndex {
 
   /** Open (creating) the index; a file of another INDEX_FORMAT, or one SQLite cannot read, is replaced by an empty index. */
   static open(opts: SearchIndexOptions): SearchIndex {
-    mkdirSync(dirname(opts.path), { recursive: true });
+    const dir = dirname(opts.path);
+    try {
+      mkdirSync(dir, { recursive: true });
+      // Like the run cache: the directory ignores itself, so a first query leaves `git status` clean.
+      if (!existsSync(join(dir, '.gitignore'))) writeFileSync(join(dir, '.gitignore'), '*\n');
+    } catch (cause) {
+      throw new DistillError('E_INPUT_UNREADABLE', `cannot create the search index directory ${dir}`, { hint: 'check the permissions of the repository directory', details: { path: dir }, cause });
+    }
     const tryOpen = () => {
       const db = new Database(opts.path, { create: true });
       db.exec('PRAGMA busy_timeout = 60000');

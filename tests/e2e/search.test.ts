@@ -8,6 +8,7 @@ import { createGit } from '../../src/io/git.ts';
 import { createGitStore } from '../../src/store/git-store.ts';
 import { playbookFile } from '../../src/store/layout.ts';
 import { buildScenario, kb, REJECT_REASON, type Scenario } from '../search/scenario.ts';
+import { CACHE_PREFIX, makeRepo, snapshotUserState } from '../helpers/git-repo.ts';
 
 let s: Scenario;
 const temp = mkdtempSync(join(tmpdir(), 'gd-search-e2e-'));
@@ -169,6 +170,28 @@ describe('keeping the index current', () => {
       expect(after.results.map((r: { doc_id: string }) => r.doc_id).sort()).toEqual(before.results.map((r: { doc_id: string }) => r.doc_id).sort());
     } finally {
       await s.repo.git.run(['checkout', '--', '.distill/config.json']);
+    }
+  });
+});
+
+describe('the user\'s checkout', () => {
+  test('query, reindex and kb-query in a repository with no distill branch yet leave everything as it was', async () => {
+    const repo = await makeRepo();
+    try {
+      await repo.commit({ 'src/a.ts': 'a\n' }, 'a');
+      await repo.commit({ 'src/a.ts': 'throw new Error("boom failed")\n' }, 'b');
+      const before = await snapshotUserState(repo.dir, undefined, [CACHE_PREFIX]);
+      const q = await cli(['query', 'anything at all'], repo.dir);
+      expect([q.code, q.stdout]).toEqual([0, 'nothing is indexed yet\n']);
+      expect((await cli(['reindex', '--json'], repo.dir)).code).toBe(0);
+      const c = await json(['check', 'kb-query', '--base', 'HEAD~1', '--json'], repo.dir);
+      expect(c.checks[0].findings).toEqual([]);
+      expect(await snapshotUserState(repo.dir, undefined, [CACHE_PREFIX])).toEqual(before);
+      // The index's directory ignores itself: git sees it only as ignored, never as untracked.
+      const status = (await repo.git.run(['status', '--porcelain', '--untracked-files=all'])).stdoutText;
+      expect(status).toBe('');
+    } finally {
+      await repo.cleanup();
     }
   });
 });
