@@ -80,7 +80,7 @@ export const SearchConfigSchema = z.strictObject({
   /** Candidates taken from each list before fusion (DESIGN 12: 50 to 100). */
   candidates: z.int().min(10).max(1000).default(100),
   /** At or below this many candidate vectors, score exactly instead of asking HNSW. */
-  exact_max: z.int().min(0).default(20_000),
+  exact_max: z.int().min(0).default(2_000),
 });
 export type SearchConfig = z.infer<typeof SearchConfigSchema>;
 

@@ -13,6 +13,8 @@ import { HNSW_PARAMS, loadHnsw, scoreExact, type ScoredId } from './vectors.ts';
 export const INDEX_FORMAT = 1;
 export const SEARCH_DB = 'search.sqlite';
 export const SEARCH_HNSW = 'search.hnsw';
+/** Rows read past the keyword list's cut so equal BM25 scores are ordered by doc_id, not by row id. */
+const TIE_MARGIN = 50;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -86,6 +88,7 @@ function toBlob(v: Float32Array): Uint8Array {
 }
 
 function fromBlob(b: Uint8Array): Float32Array {
+  if (b.byteOffset % 4 === 0) return new Float32Array(b.buffer, b.byteOffset, b.byteLength / 4);
   const copy = new Uint8Array(b.byteLength);
   copy.set(b);
   return new Float32Array(copy.buffer);
@@ -284,13 +287,30 @@ export class SearchIndex {
   /** BM25 over title (weight 2) and text, best first (ties by doc_id); `match` is a sanitized FTS5 expression. */
   keywordSearch(match: string, filters: SearchFilters, limit: number): StoredDocument[] {
     const f = this.filterSql(filters);
-    const rows = this.db
+    if (f.sql === '') {
+      // No filter: rank inside FTS5 alone, then break exact ties by doc_id over a margin past the cut, so the
+      // order does not depend on row ids (an index rebuilt from scratch numbers its rows differently).
+      const rows = this.db
+        .query('SELECT rowid AS id, bm25(docs_fts, 2.0, 1.0) AS s FROM docs_fts WHERE docs_fts MATCH ? ORDER BY s LIMIT ?')
+        .all(match, limit + TIE_MARGIN) as Array<{ id: number; s: number }>;
+      const docs = this.documentsByIds(rows.map((r) => r.id));
+      return rows
+        .map((r) => ({ s: r.s, d: docs.get(r.id) }))
+        .filter((x): x is { s: number; d: StoredDocument } => x.d !== undefined)
+        .sort((a, b) => a.s - b.s || (a.d.doc_id < b.d.doc_id ? -1 : a.d.doc_id > b.d.doc_id ? 1 : 0))
+        .slice(0, limit)
+        .map((x) => x.d);
+    }
+    // Rank on ids alone (every match is scored and sorted), then read the few documents returned: sorting
+    // whole rows would drag every match's text through the sorter.
+    const ranked = this.db
       .query(
-        `SELECT d.*, bm25(docs_fts, 2.0, 1.0) AS rank FROM docs_fts JOIN docs d ON d.id = docs_fts.rowid
-         WHERE docs_fts MATCH ?${f.sql} ORDER BY rank, d.doc_id LIMIT ?`,
+        `SELECT d.id AS id FROM docs_fts JOIN docs d ON d.id = docs_fts.rowid
+         WHERE docs_fts MATCH ?${f.sql} ORDER BY bm25(docs_fts, 2.0, 1.0), d.doc_id LIMIT ?`,
       )
-      .all(match, ...f.args, limit) as Array<Record<string, unknown>>;
-    return rows.map(rowToDoc);
+      .all(match, ...f.args, limit) as Array<{ id: number }>;
+    const docs = this.documentsByIds(ranked.map((r) => r.id));
+    return ranked.map((r) => docs.get(r.id)).filter((d): d is StoredDocument => d !== undefined);
   }
 
   /** Documents matching the filters (no text), in doc_id order. */
@@ -313,11 +333,8 @@ export class SearchIndex {
   exactVectorSearch(embedderKey: string, query: Float32Array, filters: SearchFilters, k: number): ScoredId[] {
     const f = this.filterSql(filters);
     const stmt = this.db.query(`SELECT d.id AS id, e.vector AS vector FROM docs d JOIN embeddings e ON e.embedder = ? AND e.content_hash = d.content_hash WHERE 1${f.sql}`);
-    const rows = stmt.iterate(embedderKey, ...f.args) as IterableIterator<{ id: number; vector: Uint8Array }>;
-    const candidates = (function* () {
-      for (const r of rows) yield { id: r.id, vector: fromBlob(r.vector) };
-    })();
-    return scoreExact(query, candidates, k);
+    const rows = stmt.all(embedderKey, ...f.args) as Array<{ id: number; vector: Uint8Array }>;
+    return scoreExact(query, rows.map((r) => ({ id: r.id, vector: fromBlob(r.vector) })), k);
   }
 
   /**
@@ -362,6 +379,9 @@ export class SearchIndex {
    * adds and deletes logged since it was written, or rebuilt from every stored vector when there is none.
    */
   syncHnsw(embedderKey: string, ctor: NonNullable<Awaited<ReturnType<typeof loadHnsw>>['ctor']>, dim: number): HierarchicalNSW {
+    const pending = this.db.query('SELECT seq, doc, op FROM hnsw_pending ORDER BY seq').all() as Array<{ seq: number; doc: number; op: string }>;
+    // Held in memory and nothing changed since: the common case of a second query in one process.
+    if (this.hnsw?.embedder === embedderKey && pending.length === 0) return this.hnsw.graph;
     const vectorOf = this.db.query('SELECT e.vector AS vector FROM docs d JOIN embeddings e ON e.embedder = ? AND e.content_hash = d.content_hash WHERE d.id = ?');
     let graph: HierarchicalNSW | null = this.hnsw?.embedder === embedderKey ? this.hnsw.graph : null;
     if (graph === null && this.getMeta('hnsw_embedder') === embedderKey && existsSync(this.hnswPath)) {
@@ -373,7 +393,7 @@ export class SearchIndex {
         graph = null;
       }
     }
-    const pending = this.db.query('SELECT seq, doc, op FROM hnsw_pending ORDER BY seq').all() as Array<{ seq: number; doc: number; op: string }>;
+    let changed = pending.length > 0;
     if (graph === null) {
       const total = this.count();
       const g = new ctor('ip', dim);
@@ -381,6 +401,7 @@ export class SearchIndex {
       const rows = this.db.query('SELECT d.id AS id, e.vector AS vector FROM docs d JOIN embeddings e ON e.embedder = ? AND e.content_hash = d.content_hash ORDER BY d.id').iterate(embedderKey) as IterableIterator<{ id: number; vector: Uint8Array }>;
       for (const r of rows) g.addPoint(Array.from(fromBlob(r.vector)), r.id);
       graph = g;
+      changed = true;
     } else {
       for (const p of pending) {
         if (p.op === 'delete') {
@@ -397,12 +418,14 @@ export class SearchIndex {
         graph.addPoint(Array.from(fromBlob(row.vector)), p.doc);
       }
     }
-    graph.writeIndexSync(this.hnswPath);
-    this.transaction(() => {
-      const last = pending[pending.length - 1];
-      if (last !== undefined) this.db.query('DELETE FROM hnsw_pending WHERE seq <= ?').run(last.seq);
-      this.setMeta('hnsw_embedder', embedderKey);
-    });
+    if (changed) {
+      graph.writeIndexSync(this.hnswPath);
+      this.transaction(() => {
+        const last = pending[pending.length - 1];
+        if (last !== undefined) this.db.query('DELETE FROM hnsw_pending WHERE seq <= ?').run(last.seq);
+        this.setMeta('hnsw_embedder', embedderKey);
+      });
+    }
     this.hnsw = { embedder: embedderKey, graph };
     return graph;
   }
