@@ -65,10 +65,16 @@ export async function runSearch(index: SearchIndex, embedder: Embedder, request:
   const missing = vector.hits.map((h) => h.id).filter((id) => !docs.has(id));
   for (const [id, d] of index.documentsByIds(missing)) docs.set(id, d);
   const byDocId = new Map([...docs.values()].map((d) => [d.doc_id, d]));
+  // Equal vectors (the same text in two documents) are ordered by doc_id, not by row id: a rebuilt index numbers rows differently.
+  const vectorIds = vector.hits
+    .map((h) => ({ score: h.score, doc_id: docs.get(h.id)?.doc_id }))
+    .filter((x): x is { score: number; doc_id: string } => x.doc_id !== undefined)
+    .sort((a, b) => b.score - a.score || (a.doc_id < b.doc_id ? -1 : a.doc_id > b.doc_id ? 1 : 0))
+    .map((x) => x.doc_id);
   const fused = fuseRankings(
     [
       { name: 'keyword', weight: config.weights.keyword, ids: keyword.map((d) => d.doc_id) },
-      { name: 'vector', weight: vectorWeight(config, embedder), ids: vector.hits.map((h) => docs.get(h.id)?.doc_id).filter((x): x is string => x !== undefined) },
+      { name: 'vector', weight: vectorWeight(config, embedder), ids: vectorIds },
     ],
     RRF_K,
   );
