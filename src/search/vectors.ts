@@ -55,4 +55,4 @@ export function loadHnsw(): Promise<{ ctor: HnswConstructor | null; status: Hnsw
 }
 
 /** Graph parameters; a fixed seed makes the same inserts give the same graph. */
-export const HNSW_PARAMS = { m: 16, ef_construction: 200, ef_search: 200, seed: 100 } as const;
+export const HNSW_PARAMS = { m: 16, ef_construction: 200, ef_search: 500, seed: 100 } as const;
