@@ -81,6 +81,37 @@ export const ScratchpadConfigSchema = z.strictObject({
   llm: ScratchpadLlmConfigSchema.nullable().default(null),
 });
 
+export const SearchEmbedderConfigSchema = z.strictObject({
+  /** `hashed` (offline, deterministic, the default), `ollama` (POST <url>/api/embed) or `openai` (POST <url>/v1/embeddings). */
+  provider: z.enum(['hashed', 'ollama', 'openai']).default('hashed'),
+  /** The endpoint's base URL (no path), e.g. http://127.0.0.1:11434; required for the HTTP providers. */
+  url: z.string().url().nullable().default(null),
+  /** The embedding model the endpoint serves; required for the HTTP providers. */
+  model: z.string().min(1).nullable().default(null),
+  /** Dimensions of the hashed embedder's vectors. */
+  dim: z.int().min(16).max(4096).default(256),
+  /** Texts per HTTP request. */
+  batch_size: z.int().min(1).max(2048).default(64),
+  /** Per HTTP request. */
+  timeout_ms: z.int().min(100).max(600_000).default(30_000),
+  /** Name of the environment variable holding the bearer token for `openai` (never the token itself). */
+  api_key_env: z.string().regex(/^[A-Z_][A-Z0-9_]*$/).nullable().default(null),
+});
+export type SearchEmbedderConfig = z.infer<typeof SearchEmbedderConfigSchema>;
+
+export const SearchConfigSchema = z.strictObject({
+  embedder: SearchEmbedderConfigSchema.default(SearchEmbedderConfigSchema.parse({})),
+  /** Weights of the two ranked lists in reciprocal rank fusion; the hashed embedder adds robustness, not meaning, so it weighs less. */
+  weights: z
+    .strictObject({ keyword: z.number().min(0).default(1), vector: z.number().min(0).nullable().default(null) })
+    .default({ keyword: 1, vector: null }),
+  /** Candidates taken from each list before fusion (DESIGN 12: 50 to 100). */
+  candidates: z.int().min(10).max(1000).default(100),
+  /** At or below this many candidate vectors, score exactly instead of asking HNSW. */
+  exact_max: z.int().min(0).default(2_000),
+});
+export type SearchConfig = z.infer<typeof SearchConfigSchema>;
+
 export const DistillConfigSchema = z.strictObject({
   schema_version: z.literal(CONFIG_SCHEMA_VERSION),
   /** The distill branch's full ref name. */
@@ -95,6 +126,7 @@ export const DistillConfigSchema = z.strictObject({
   playbooks: PlaybooksConfigSchema.default(PlaybooksConfigSchema.parse({})),
   ledger: LedgerConfigSchema.default(LedgerConfigSchema.parse({})),
   scratchpad: ScratchpadConfigSchema.default(ScratchpadConfigSchema.parse({})),
+  search: SearchConfigSchema.default(SearchConfigSchema.parse({})),
 });
 export type DistillConfig = z.infer<typeof DistillConfigSchema>;
 

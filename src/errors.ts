@@ -30,6 +30,7 @@ export const ERROR_CODES = {
   E_STORE_RACE_LOST: EXIT.race_lost,
   E_STORE_CORRUPT: EXIT.findings,
   E_VERIFY_FAILED: EXIT.findings,
+  E_EMBEDDER_FAILED: EXIT.usage,
   E_INTERNAL: EXIT.usage,
 } as const;
 

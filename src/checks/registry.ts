@@ -8,6 +8,7 @@ import type { DistillStore } from '../store/store.ts';
 import { markIntroduced, sortFindings, type CheckRule } from './check.ts';
 import { applyPolicy, type Policy } from './policy.ts';
 import type { CheckReport } from './report.ts';
+import { kbQueryRunner } from './runners/kb-query.ts';
 
 export interface CheckContext {
   /** src/io/git.ts, at the repository root. */
@@ -36,7 +37,7 @@ export interface CheckRunner {
 }
 
 /** Every check git-distill ships; a check registers with one import and one entry here. */
-export const CHECK_RUNNERS: readonly CheckRunner[] = [];
+export const CHECK_RUNNERS: readonly CheckRunner[] = [kbQueryRunner];
 
 /** The runner `name` (id or cli name) names; E_USAGE with the closest names otherwise. */
 export function findRunner(name: string, runners: readonly CheckRunner[] = CHECK_RUNNERS): CheckRunner {

@@ -22,6 +22,8 @@ import { scratchpadCommand } from './commands/scratchpad.ts';
 import { pushCommand } from './commands/push.ts';
 import { pullCommand } from './commands/pull.ts';
 import { actionCommand } from './commands/action.ts';
+import { queryCommand } from './commands/query.ts';
+import { reindexCommand } from './commands/reindex.ts';
 
 export const COMMANDS: readonly Command[] = [
   initCommand,
@@ -40,6 +42,8 @@ export const COMMANDS: readonly Command[] = [
   pushCommand,
   pullCommand,
   actionCommand,
+  queryCommand,
+  reindexCommand,
   ingestCommand,
   demoCommand,
   hookCommand,

@@ -297,9 +297,10 @@ export function checkQueue(queue: QueueFact): DoctorCheck {
 
 export function checkNative(native: NativeFact): DoctorCheck {
   const id = `native.${native.name}`;
+  if (native.name === 'hnswlib-node' && native.available) return check(id, 'ok', `${native.name} loads: search uses its HNSW graph above search.exact_max candidate vectors`);
   if (native.available) return check(id, 'ok', `${native.name} loads`);
   if (native.name === 'hnswlib-node') {
-    return check(id, 'warn', `${native.name} is not available: vector search will use exact scoring`, `npm install ${native.name} beside git-distill for approximate search`);
+    return check(id, 'warn', `${native.name} is not available${native.error === null ? '' : ` (${native.error.split('\n')[0]})`}: git distill query and kb-query score every vector exactly (slower as the index grows)`, `npm install ${native.name} beside git-distill for approximate search`);
   }
   return check(id, 'warn', `${native.name} is not available${native.error === null ? '' : `: ${native.error}`}`, `npm install ${native.name}`);
 }
