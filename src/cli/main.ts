@@ -15,6 +15,7 @@ import { logCommand } from './commands/log.ts';
 import { showCommand } from './commands/show.ts';
 import { verifyCommand } from './commands/verify.ts';
 import { initCommand } from './commands/init.ts';
+import { exportCommand } from './commands/export.ts';
 
 export const COMMANDS: readonly Command[] = [
   initCommand,
@@ -24,6 +25,7 @@ export const COMMANDS: readonly Command[] = [
   logCommand,
   showCommand,
   verifyCommand,
+  exportCommand,
   relinkCommand,
   doctorCommand,
   ingestCommand,

@@ -1,0 +1,149 @@
+// Curation of candidate rows: exact dedup, seeded MinHash near-dup removal, splits by task group; pure and independent of input order.
+import { sha256Hex } from '../canonical.ts';
+import type { ExportConfig } from '../../schemas/config.ts';
+
+export type SplitName = 'train' | 'validation' | 'test';
+export const SPLIT_NAMES: readonly SplitName[] = ['train', 'validation', 'test'];
+
+/** What curation needs of a row: its id (sha256 of its content), its task group and its text. */
+export interface Curatable {
+  id: string;
+  /** The task group: rows of one group always land in the same split. */
+  group: string;
+  /** The content compared for duplicates (normalized here). */
+  text: string;
+}
+
+/** Unicode NFKC, lower case, every run of whitespace one space, trimmed: "the same text" for exact dedup. */
+export function normalizeText(text: string): string {
+  return text.normalize('NFKC').toLowerCase().replace(/\s+/g, ' ').trim();
+}
+
+/** Canonical order of candidates: by id, then group, then text, so survivors never depend on the order rows arrived in. */
+function compareCuratable(a: Curatable, b: Curatable): number {
+  if (a.id !== b.id) return a.id < b.id ? -1 : 1;
+  if (a.group !== b.group) return a.group < b.group ? -1 : 1;
+  return a.text < b.text ? -1 : a.text > b.text ? 1 : 0;
+}
+
+export interface DedupResult<T> {
+  kept: T[];
+  exact_duplicates: number;
+  near_duplicates: number;
+}
+
+const MERSENNE = 2147483647n; // 2^31 - 1: the prime of the universal hash family h(x) = (a·x + b) mod p
+
+/** The seeded permutations: a_i, b_i from sha256(seed, i), so the same seed always gives the same signatures. */
+export function buildMinHashPermutations(seed: string, numPerm: number): Array<[bigint, bigint]> {
+  const out: Array<[bigint, bigint]> = [];
+  for (let i = 0; i < numPerm; i++) {
+    const h = sha256Hex(`minhash\0${seed}\0${i}`);
+    const a = (BigInt(`0x${h.slice(0, 12)}`) % (MERSENNE - 1n)) + 1n;
+    const b = BigInt(`0x${h.slice(12, 24)}`) % MERSENNE;
+    out.push([a, b]);
+  }
+  return out;
+}
+
+/** Word shingles of a normalized text, each hashed to 31 bits (first 8 hex of sha256). */
+export function buildShingles(normalized: string, words: number): number[] {
+  const tokens = normalized.split(' ').filter((t) => t !== '');
+  const set = new Set<number>();
+  const n = Math.max(1, tokens.length - words + 1);
+  for (let i = 0; i < n; i++) {
+    const shingle = tokens.slice(i, i + words).join(' ');
+    set.add(Number.parseInt(sha256Hex(shingle).slice(0, 8), 16) & 0x7fffffff);
+  }
+  return [...set];
+}
+
+/** MinHash signature: per permutation, the least (a·x + b) mod p over the shingles. */
+export function computeMinHash(shingles: readonly number[], perms: ReadonlyArray<[bigint, bigint]>): number[] {
+  const sig: number[] = [];
+  // Numbers up to 2^31 times a up to 2^48 exceed 2^53: bigint keeps the arithmetic exact on every platform.
+  for (const [a, b] of perms) {
+    let min = MERSENNE;
+    for (const x of shingles) {
+      const v = (a * BigInt(x) + b) % MERSENNE;
+      if (v < min) min = v;
+    }
+    sig.push(Number(min));
+  }
+  return sig;
+}
+
+/** The share of equal positions: MinHash's estimate of the Jaccard similarity of the shingle sets. */
+export function estimateJaccard(a: readonly number[], b: readonly number[]): number {
+  let same = 0;
+  for (let i = 0; i < a.length; i++) if (a[i] === b[i]) same++;
+  return a.length === 0 ? 0 : same / a.length;
+}
+
+/**
+ * Drop exact duplicates (same normalized text) and near duplicates (estimated Jaccard ≥ threshold,
+ * candidates found by LSH banding). Rows are visited in id order and a row is dropped when it
+ * duplicates one already kept, so the survivor of every cluster is the same whatever the input order.
+ */
+export function dedupRows<T extends Curatable>(rows: readonly T[], cfg: ExportConfig['near_dup'], seed: string): DedupResult<T> {
+  const sorted = [...rows].sort(compareCuratable);
+  const seenExact = new Set<string>();
+  const afterExact: Array<{ row: T; normalized: string }> = [];
+  let exact = 0;
+  for (const row of sorted) {
+    const normalized = normalizeText(row.text);
+    const key = sha256Hex(normalized);
+    if (seenExact.has(key)) {
+      exact++;
+      continue;
+    }
+    seenExact.add(key);
+    afterExact.push({ row, normalized });
+  }
+  if (!cfg.enabled) return { kept: afterExact.map((r) => r.row), exact_duplicates: exact, near_duplicates: 0 };
+
+  const perms = buildMinHashPermutations(seed, cfg.num_perm);
+  const rowsPerBand = cfg.num_perm / cfg.bands;
+  const buckets = new Map<string, number[]>(); // band key → indexes into `keptSigs`
+  const keptSigs: number[][] = [];
+  const kept: T[] = [];
+  let near = 0;
+  for (const { row, normalized } of afterExact) {
+    const sig = computeMinHash(buildShingles(normalized, cfg.shingle_words), perms);
+    const keys: string[] = [];
+    for (let band = 0; band < cfg.bands; band++) keys.push(`${band}:${sig.slice(band * rowsPerBand, (band + 1) * rowsPerBand).join(',')}`);
+    const candidates = new Set<number>();
+    for (const k of keys) for (const idx of buckets.get(k) ?? []) candidates.add(idx);
+    let duplicate = false;
+    for (const idx of [...candidates].sort((x, y) => x - y)) {
+      if (estimateJaccard(sig, keptSigs[idx]!) >= cfg.threshold) {
+        duplicate = true;
+        break;
+      }
+    }
+    if (duplicate) {
+      near++;
+      continue;
+    }
+    const idx = keptSigs.length;
+    keptSigs.push(sig);
+    kept.push(row);
+    for (const k of keys) {
+      const list = buckets.get(k);
+      if (list === undefined) buckets.set(k, [idx]);
+      else list.push(idx);
+    }
+  }
+  return { kept, exact_duplicates: exact, near_duplicates: near };
+}
+
+/**
+ * The split of a task group: the first 32 bits of sha256(seed, group) as a fraction in [0,1), cut at the
+ * configured shares. It depends on nothing but the seed and the group, so adding runs never moves a row.
+ */
+export function assignSplit(group: string, seed: string, splits: ExportConfig['splits']): SplitName {
+  const u = Number.parseInt(sha256Hex(`split\0${seed}\0${group}`).slice(0, 8), 16) / 2 ** 32;
+  if (u < splits.train) return 'train';
+  if (u < splits.train + splits.validation) return 'validation';
+  return 'test';
+}
