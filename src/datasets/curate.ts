@@ -32,49 +32,49 @@ export interface DedupResult<T> {
   near_duplicates: number;
 }
 
-const MERSENNE = 2147483647n; // 2^31 - 1: the prime of the universal hash family h(x) = (a·x + b) mod p
-
-/** The seeded permutations: a_i, b_i from sha256(seed, i), so the same seed always gives the same signatures. */
-export function buildMinHashPermutations(seed: string, numPerm: number): Array<[bigint, bigint]> {
-  const out: Array<[bigint, bigint]> = [];
-  for (let i = 0; i < numPerm; i++) {
-    const h = sha256Hex(`minhash\0${seed}\0${i}`);
-    const a = (BigInt(`0x${h.slice(0, 12)}`) % (MERSENNE - 1n)) + 1n;
-    const b = BigInt(`0x${h.slice(12, 24)}`) % MERSENNE;
-    out.push([a, b]);
-  }
+/** The seeded hash functions: seed_i = the first 32 bits of sha256("minhash", seed, i), so a seed always gives the same signatures. */
+export function buildMinHashSeeds(seed: string, numPerm: number): Uint32Array {
+  const out = new Uint32Array(numPerm);
+  for (let i = 0; i < numPerm; i++) out[i] = Number.parseInt(sha256Hex(`minhash\0${seed}\0${i}`).slice(0, 8), 16);
   return out;
 }
 
-/** Word shingles of a normalized text, each hashed to 31 bits (first 8 hex of sha256). */
-export function buildShingles(normalized: string, words: number): number[] {
+/** Word shingles of a normalized text, each hashed to 32 bits (murmur3 x86_32, seed 0). */
+export function buildShingles(normalized: string, words: number): Uint32Array {
   const tokens = normalized.split(' ').filter((t) => t !== '');
   const set = new Set<number>();
   const n = Math.max(1, tokens.length - words + 1);
-  for (let i = 0; i < n; i++) {
-    const shingle = tokens.slice(i, i + words).join(' ');
-    set.add(Number.parseInt(sha256Hex(shingle).slice(0, 8), 16) & 0x7fffffff);
-  }
-  return [...set];
+  for (let i = 0; i < n; i++) set.add(Bun.hash.murmur32v3(tokens.slice(i, i + words).join(' '), 0) >>> 0);
+  return Uint32Array.from(set);
 }
 
-/** MinHash signature: per permutation, the least (a·x + b) mod p over the shingles. */
-export function computeMinHash(shingles: readonly number[], perms: ReadonlyArray<[bigint, bigint]>): number[] {
-  const sig: number[] = [];
-  // Numbers up to 2^31 times a up to 2^48 exceed 2^53: bigint keeps the arithmetic exact on every platform.
-  for (const [a, b] of perms) {
-    let min = MERSENNE;
-    for (const x of shingles) {
-      const v = (a * BigInt(x) + b) % MERSENNE;
+/** murmur3's 32-bit finalizer: a bijection on 32-bit integers that mixes every input bit into every output bit. */
+function fmix32(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+/** MinHash signature: per hash function h_i(x) = fmix32(x xor seed_i), the least value over the shingles. */
+export function computeMinHash(shingles: Uint32Array, seeds: Uint32Array): Uint32Array {
+  const sig = new Uint32Array(seeds.length);
+  for (let i = 0; i < seeds.length; i++) {
+    const s = seeds[i]!;
+    let min = 0xffffffff;
+    for (let j = 0; j < shingles.length; j++) {
+      const v = fmix32((shingles[j]! ^ s) >>> 0);
       if (v < min) min = v;
     }
-    sig.push(Number(min));
+    sig[i] = min;
   }
   return sig;
 }
 
 /** The share of equal positions: MinHash's estimate of the Jaccard similarity of the shingle sets. */
-export function estimateJaccard(a: readonly number[], b: readonly number[]): number {
+export function estimateJaccard(a: Uint32Array, b: Uint32Array): number {
   let same = 0;
   for (let i = 0; i < a.length; i++) if (a[i] === b[i]) same++;
   return a.length === 0 ? 0 : same / a.length;
@@ -102,16 +102,16 @@ export function dedupRows<T extends Curatable>(rows: readonly T[], cfg: ExportCo
   }
   if (!cfg.enabled) return { kept: afterExact.map((r) => r.row), exact_duplicates: exact, near_duplicates: 0 };
 
-  const perms = buildMinHashPermutations(seed, cfg.num_perm);
+  const seeds = buildMinHashSeeds(seed, cfg.num_perm);
   const rowsPerBand = cfg.num_perm / cfg.bands;
   const buckets = new Map<string, number[]>(); // band key → indexes into `keptSigs`
-  const keptSigs: number[][] = [];
+  const keptSigs: Uint32Array[] = [];
   const kept: T[] = [];
   let near = 0;
   for (const { row, normalized } of afterExact) {
-    const sig = computeMinHash(buildShingles(normalized, cfg.shingle_words), perms);
+    const sig = computeMinHash(buildShingles(normalized, cfg.shingle_words), seeds);
     const keys: string[] = [];
-    for (let band = 0; band < cfg.bands; band++) keys.push(`${band}:${sig.slice(band * rowsPerBand, (band + 1) * rowsPerBand).join(',')}`);
+    for (let band = 0; band < cfg.bands; band++) keys.push(`${band}:${sig.subarray(band * rowsPerBand, (band + 1) * rowsPerBand).join(',')}`);
     const candidates = new Set<number>();
     for (const k of keys) for (const idx of buckets.get(k) ?? []) candidates.add(idx);
     let duplicate = false;
