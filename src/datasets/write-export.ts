@@ -10,6 +10,17 @@ const MARKER_CONTENT = 'git-distill export 1\n';
 
 /** Refuse an output folder that holds tracked files of the repository, or files that are not a previous export. */
 export async function assertExportTarget(git: Git, repoRoot: string, out: string): Promise<void> {
+  const rel = relative(repoRoot, out);
+  if (rel === '' || (!rel.startsWith('..') && !isAbsolute(rel))) {
+    // :(top) makes the pathspec relative to the repository root whatever directory the command ran in.
+    const tracked = (await git.run(['ls-files', '-z', '--', `:(top)${rel}`])).stdoutText;
+    if (tracked !== '') {
+      throw new DistillError('E_USAGE', `--out ${out} holds files tracked by the repository; an export never replaces them`, {
+        hint: 'name a folder outside the tracked tree with --out DIR',
+        details: { path: out },
+      });
+    }
+  }
   if (existsSync(out)) {
     if (!lstatSync(out).isDirectory()) {
       throw new DistillError('E_USAGE', `--out ${out} exists and is not a folder`, { hint: 'name a new or empty folder with --out DIR' });
@@ -18,16 +29,6 @@ export async function assertExportTarget(git: Git, repoRoot: string, out: string
     if (entries.length > 0 && !entries.includes(EXPORT_MARKER)) {
       throw new DistillError('E_USAGE', `--out ${out} holds files that are not a git-distill export; they would be replaced`, {
         hint: 'name a new or empty folder with --out DIR',
-        details: { path: out },
-      });
-    }
-  }
-  const rel = relative(repoRoot, out);
-  if (rel === '' || (!rel.startsWith('..') && !isAbsolute(rel))) {
-    const tracked = (await git.run(['ls-files', '-z', '--', rel === '' ? '.' : rel])).stdoutText;
-    if (tracked !== '') {
-      throw new DistillError('E_USAGE', `--out ${out} holds files tracked by the repository; an export never replaces them`, {
-        hint: 'name a folder outside the tracked tree with --out DIR',
         details: { path: out },
       });
     }
