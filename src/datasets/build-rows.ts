@@ -6,7 +6,7 @@ import type { Playbook } from '../../schemas/playbook.ts';
 import type { Provenance } from '../../schemas/provenance.ts';
 import type { ScoreCategory, ScoredRun } from '../../schemas/scored-run.ts';
 import type { PreferenceOrigin } from '../../schemas/preference-sample.ts';
-import { buildConversation, compareEvidence, type Turn } from './conversation.ts';
+import { buildConversation as buildConversationUncached, compareEvidence, type Conversation, type Turn } from './conversation.ts';
 import { buildTools, hasParallelToolCalls, renderOpenAiMessage, renderTrlAssistant, renderTrlMessage } from './render-messages.ts';
 import type { RowFormat, SidecarRow } from './validate.ts';
 
@@ -55,6 +55,17 @@ export function redactTurns(turns: readonly Turn[], redact: TextRedactor, counts
     }
     return { ...t, content: redact(t.content, counts) };
   });
+}
+
+/** Every kind reads the same runs: build each run's conversation once (a pure function of the evidence array, so caching cannot change a byte). */
+const conversations = new WeakMap<readonly EvidenceRecord[], Conversation>();
+function buildConversation(evidence: readonly EvidenceRecord[]): Conversation {
+  let conv = conversations.get(evidence);
+  if (conv === undefined) {
+    conv = buildConversationUncached(evidence);
+    conversations.set(evidence, conv);
+  }
+  return conv;
 }
 
 interface Split {

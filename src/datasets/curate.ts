@@ -80,6 +80,23 @@ export function estimateJaccard(a: Uint32Array, b: Uint32Array): number {
   return a.length === 0 ? 0 : same / a.length;
 }
 
+/** Whether the estimate reaches `threshold`, stopping as soon as too many positions differ (most candidates are not duplicates). */
+function reachesJaccard(a: Uint32Array, b: Uint32Array, threshold: number): boolean {
+  const allowed = Math.floor(a.length * (1 - threshold) + 1e-9);
+  let differ = 0;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i] && ++differ > allowed) return false;
+  return true;
+}
+
+/** One band of a signature as a bucket key: FNV-1a over its values (a collision only adds a candidate, which is then compared). */
+function bandKey(sig: Uint32Array, band: number, rows: number): number {
+  let h = (0x811c9dc5 ^ band) >>> 0;
+  for (let i = band * rows; i < (band + 1) * rows; i++) {
+    h = Math.imul(h ^ sig[i]!, 0x01000193) >>> 0;
+  }
+  return h;
+}
+
 /**
  * Drop exact duplicates (same normalized text) and near duplicates (estimated Jaccard ≥ threshold,
  * candidates found by LSH banding). Rows are visited in id order and a row is dropped when it
@@ -104,19 +121,19 @@ export function dedupRows<T extends Curatable>(rows: readonly T[], cfg: ExportCo
 
   const seeds = buildMinHashSeeds(seed, cfg.num_perm);
   const rowsPerBand = cfg.num_perm / cfg.bands;
-  const buckets = new Map<string, number[]>(); // band key → indexes into `keptSigs`
+  const buckets = new Map<number, number[]>(); // band key → indexes into `keptSigs`
   const keptSigs: Uint32Array[] = [];
   const kept: T[] = [];
   let near = 0;
   for (const { row, normalized } of afterExact) {
     const sig = computeMinHash(buildShingles(normalized, cfg.shingle_words), seeds);
-    const keys: string[] = [];
-    for (let band = 0; band < cfg.bands; band++) keys.push(`${band}:${sig.subarray(band * rowsPerBand, (band + 1) * rowsPerBand).join(',')}`);
+    const keys: number[] = [];
+    for (let band = 0; band < cfg.bands; band++) keys.push(bandKey(sig, band, rowsPerBand));
     const candidates = new Set<number>();
     for (const k of keys) for (const idx of buckets.get(k) ?? []) candidates.add(idx);
     let duplicate = false;
     for (const idx of [...candidates].sort((x, y) => x - y)) {
-      if (estimateJaccard(sig, keptSigs[idx]!) >= cfg.threshold) {
+      if (reachesJaccard(sig, keptSigs[idx]!, cfg.threshold)) {
         duplicate = true;
         break;
       }
