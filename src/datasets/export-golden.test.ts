@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, wri
 import { dirname, join, relative } from 'node:path';
 import { PlaybookSchema, type Playbook } from '../../schemas/playbook.ts';
 import { buildExport } from './build-export.ts';
+import { validateRow, type RowFormat } from './validate.ts';
 import { fixturePlan, scoreFixtureRuns, type RunSpec } from './export.fixture.ts';
 
 const GOLDEN = join(import.meta.dir, '../../tests/fixtures/datasets');
@@ -78,4 +79,34 @@ describe('golden export', () => {
       for (const [path, text] of built.files) expect(`${path}\n${text}`).toBe(`${path}\n${golden.get(path)}`);
     });
   }
+
+  test('every row of every export traces to a stored EvidenceRecord (run id and sig_hash) and passes its validator', () => {
+    const runs = scoreFixtureRuns(GOLDEN_RUNS);
+    const sigs = new Map(runs.flatMap((r) => r.evidence.map((e) => [e.provenance.sig_hash, e.run_id] as const)));
+    for (const format of ['trl', 'openai'] as const) {
+      const built = buildExport(runs, [GOLDEN_PLAYBOOK], fixturePlan({ format }));
+      let checked = 0;
+      for (const [path, text] of built.files) {
+        if (!path.endsWith('.jsonl') || path.endsWith('.provenance.jsonl') || path === 'refused.jsonl') continue;
+        const kind = path.split('/')[0]!;
+        const rowFormat: RowFormat = kind === 'rag' ? (path.includes('eval') ? 'rag-eval' : 'rag-chunk') : kind === 'kto' ? 'kto-trl' : (`${kind}-${format}` as RowFormat);
+        const sidecarText = built.files.get(path.replace(/\.jsonl$/, '.provenance.jsonl'));
+        const sidecars = sidecarText?.trim().split('\n').map((l) => JSON.parse(l) as { run_ids: string[]; provenance: Array<{ sig_hash: string }> });
+        text.trim().split('\n').forEach((line, i) => {
+          const row = JSON.parse(line) as Record<string, unknown>;
+          const side = sidecars?.[i] ?? null;
+          expect(validateRow(rowFormat, row, side)).toBeNull();
+          const provenance = (side?.provenance ?? (Array.isArray(row.provenance) ? row.provenance : [row.provenance])) as Array<{ sig_hash: string }>;
+          const runIds = side?.run_ids ?? [row.run_id ?? row.chosen_run_id, row.rejected_run_id].filter((x) => x !== undefined);
+          expect(provenance.length).toBeGreaterThan(0);
+          for (const p of provenance) {
+            expect(sigs.has(p.sig_hash)).toBe(true);
+            expect(runIds).toContain(sigs.get(p.sig_hash) ?? "(no run)");
+          }
+          checked++;
+        });
+      }
+      expect(checked).toBeGreaterThan(10);
+    }
+  });
 });
