@@ -68,6 +68,13 @@ beforeAll(async () => {
   } finally {
     await store.close();
   }
+  // A checkout mid-work: a stash, a staged edit edited again, an untracked file; export must leave all of it alone.
+  writeFileSync(join(repo.dir, 'src', 'push.ts'), 'export const push = 2;\n');
+  await repo.git.run(['stash', 'push', '-q', '-m', 'wip']);
+  writeFileSync(join(repo.dir, 'README.md'), '# demo, staged\n');
+  await repo.git.run(['add', 'README.md']);
+  writeFileSync(join(repo.dir, 'README.md'), '# demo, staged, then edited\n');
+  writeFileSync(join(repo.dir, 'notes.txt'), 'untracked\n');
 });
 
 afterAll(async () => {
