@@ -39,12 +39,20 @@ export function buildMinHashSeeds(seed: string, numPerm: number): Uint32Array {
   return out;
 }
 
-/** Word shingles of a normalized text, each hashed to 32 bits (murmur3 x86_32, seed 0). */
+/**
+ * Word shingles of a normalized text as 32-bit hashes: each word hashed once (murmur3 x86_32, seed 0), a
+ * shingle the fmix32-chained combination of its words' hashes, so no shingle string is ever built.
+ */
 export function buildShingles(normalized: string, words: number): Uint32Array {
   const tokens = normalized.split(' ').filter((t) => t !== '');
+  const hashes = tokens.map((t) => Bun.hash.murmur32v3(t, 0) >>> 0);
   const set = new Set<number>();
   const n = Math.max(1, tokens.length - words + 1);
-  for (let i = 0; i < n; i++) set.add(Bun.hash.murmur32v3(tokens.slice(i, i + words).join(' '), 0) >>> 0);
+  for (let i = 0; i < n; i++) {
+    let h = words;
+    for (let j = i; j < Math.min(i + words, hashes.length); j++) h = fmix32((Math.imul(h, 0x9e3779b1) ^ hashes[j]!) >>> 0);
+    set.add(h);
+  }
   return Uint32Array.from(set);
 }
 
