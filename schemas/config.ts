@@ -111,6 +111,29 @@ export const SearchConfigSchema = z.strictObject({
   exact_max: z.int().min(0).default(2_000),
 });
 export type SearchConfig = z.infer<typeof SearchConfigSchema>;
+export const ExportConfigSchema = z.strictObject({
+  /** Seeds the split hash and the MinHash permutations: the same seed gives the same splits and survivors. */
+  seed: z.string().min(1).default('git-distill'),
+  /** Share of task groups per split; a task group lands in one split only, chosen by sha256(seed, task_id). */
+  splits: z
+    .strictObject({ train: z.number().min(0).max(1), validation: z.number().min(0).max(1), test: z.number().min(0).max(1) })
+    .refine((s) => Math.abs(s.train + s.validation + s.test - 1) < 1e-9, 'train + validation + test must be 1')
+    .default({ train: 0.8, validation: 0.1, test: 0.1 }),
+  /** Near-duplicate removal: MinHash over word shingles, LSH bands; a pair at or above threshold is a duplicate. */
+  near_dup: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      num_perm: z.int().min(16).max(1024).default(128),
+      bands: z.int().min(1).default(32),
+      shingle_words: z.int().min(1).max(16).default(5),
+      threshold: z.number().min(0).max(1).default(0.9),
+    })
+    .refine((n) => n.num_perm % n.bands === 0, 'num_perm must be a multiple of bands')
+    .default({ enabled: true, num_perm: 128, bands: 32, shingle_words: 5, threshold: 0.9 }),
+  /** RAG chunks are cut at paragraph, then line, then word boundaries to at most this many characters. */
+  rag_chunk_chars: z.int().min(200).default(2000),
+});
+export type ExportConfig = z.infer<typeof ExportConfigSchema>;
 
 export const DistillConfigSchema = z.strictObject({
   schema_version: z.literal(CONFIG_SCHEMA_VERSION),
@@ -127,6 +150,7 @@ export const DistillConfigSchema = z.strictObject({
   ledger: LedgerConfigSchema.default(LedgerConfigSchema.parse({})),
   scratchpad: ScratchpadConfigSchema.default(ScratchpadConfigSchema.parse({})),
   search: SearchConfigSchema.default(SearchConfigSchema.parse({})),
+  export: ExportConfigSchema.default(ExportConfigSchema.parse({})),
 });
 export type DistillConfig = z.infer<typeof DistillConfigSchema>;
 

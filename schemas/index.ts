@@ -15,6 +15,8 @@ import { RagSampleSchema } from './rag-sample.ts';
 import { ManifestSchema } from './manifest.ts';
 import { ReceiptSchema } from './receipt.ts';
 import { ScoredRunSchema } from './scored-run.ts';
+import { KtoSampleSchema } from './kto-sample.ts';
+import { RagEvalSampleSchema } from './rag-eval-sample.ts';
 import { ScratchpadSummarySchema } from './scratchpad-summary.ts';
 import { SftSampleSchema } from './sft-sample.ts';
 
@@ -97,6 +99,20 @@ export const RECORD_SCHEMAS: readonly SchemaEntry[] = [
       'One preference pair: TRL conversational preference plus reason, origin and both runs. ' +
       'Also enforced: chosen_run_id differs from rejected_run_id; chosen differs from rejected.',
     schema: PreferenceSampleSchema,
+  },
+  {
+    name: 'kto-sample',
+    title: 'KtoSample',
+    description:
+      'One KTO row: TRL unpaired preference (prompt, completion, label) plus the run. ' +
+      'Also enforced: label is true exactly when category is accepted; the prompt does not end with an assistant message.',
+    schema: KtoSampleSchema,
+  },
+  {
+    name: 'rag-eval-sample',
+    title: 'RagEvalSample',
+    description: 'One row of the RAG eval set in the Ragas single-turn shape (user_input, retrieved_contexts, response, reference), plus the run.',
+    schema: RagEvalSampleSchema,
   },
   {
     name: 'receipt',

@@ -24,6 +24,7 @@ import { pullCommand } from './commands/pull.ts';
 import { actionCommand } from './commands/action.ts';
 import { queryCommand } from './commands/query.ts';
 import { reindexCommand } from './commands/reindex.ts';
+import { exportCommand } from './commands/export.ts';
 
 export const COMMANDS: readonly Command[] = [
   initCommand,
@@ -33,6 +34,7 @@ export const COMMANDS: readonly Command[] = [
   logCommand,
   showCommand,
   verifyCommand,
+  exportCommand,
   relinkCommand,
   playbooksCommand,
   ledgerCommand,

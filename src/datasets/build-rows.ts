@@ -1,0 +1,426 @@
+// Candidate rows of every export kind from scored runs, their evidence and the playbooks; pure. Curation and validation come after.
+import { canonicalJson, sha256Hex } from '../canonical.ts';
+import type { TextRedactor } from '../collect/finalize.ts';
+import type { EvidenceRecord } from '../../schemas/evidence-record.ts';
+import type { Playbook } from '../../schemas/playbook.ts';
+import type { Provenance } from '../../schemas/provenance.ts';
+import type { ScoreCategory, ScoredRun } from '../../schemas/scored-run.ts';
+import type { PreferenceOrigin } from '../../schemas/preference-sample.ts';
+import { buildConversation as buildConversationUncached, compareEvidence, type Conversation, type Turn } from './conversation.ts';
+import { buildTools, hasParallelToolCalls, renderOpenAiMessage, renderTrlAssistant, renderTrlMessage } from './render-messages.ts';
+import type { RowFormat, SidecarRow } from './validate.ts';
+
+/** One scored run with its evidence, as read from the distill branch. */
+export interface ExportRun {
+  run: ScoredRun;
+  evidence: EvidenceRecord[];
+  /** The source commit whose folder holds the run. */
+  source_oid: string;
+}
+
+export type ExportFormat = 'trl' | 'openai';
+
+/** A row before curation: what it is, where it came from, and the bytes-to-be. */
+export interface Candidate {
+  format: RowFormat;
+  /** sha256 of the canonical JSON of the row's content. */
+  id: string;
+  /** The task group that decides the split. */
+  group: string;
+  /** The content compared for duplicates. */
+  text: string;
+  runs: Array<{ run_id: string; category: ScoreCategory }>;
+  row: unknown;
+  /** The provenance line of an OpenAI row (line number filled in when written); null for formats that carry their own. */
+  sidecar: Omit<SidecarRow, 'line'> | null;
+}
+
+/** A run that yields no row of a kind, and why: counted in the receipt, never silently dropped. */
+export interface Skip {
+  run_id: string;
+  reason: string;
+}
+
+/** Redact every string of the turns again with the project's redactor (the store's texts were redacted at ingest). */
+export function redactTurns(turns: readonly Turn[], redact: TextRedactor, counts: Map<string, number>): Turn[] {
+  const deep = (v: unknown): unknown => {
+    if (typeof v === 'string') return redact(v, counts);
+    if (Array.isArray(v)) return v.map(deep);
+    if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, deep(x)]));
+    return v;
+  };
+  return turns.map((t) => {
+    if (t.role === 'assistant') {
+      return { ...t, content: redact(t.content, counts), tool_calls: t.tool_calls.map((c) => ({ ...c, arguments: deep(c.arguments) as Record<string, unknown> })) };
+    }
+    return { ...t, content: redact(t.content, counts) };
+  });
+}
+
+/** Every kind reads the same runs: build each run's conversation once (a pure function of the evidence array, so caching cannot change a byte). */
+const conversations = new WeakMap<readonly EvidenceRecord[], Conversation>();
+function buildConversation(evidence: readonly EvidenceRecord[]): Conversation {
+  let conv = conversations.get(evidence);
+  if (conv === undefined) {
+    conv = buildConversationUncached(evidence);
+    conversations.set(evidence, conv);
+  }
+  return conv;
+}
+
+interface Split {
+  prompt: Turn[];
+  completion: Extract<Turn, { role: 'assistant' }>;
+  all: Turn[];
+}
+
+/** The prompt (every turn before the final assistant turn) and that turn; a Skip when the run has no such pair. */
+function splitRun(r: ExportRun, redact: TextRedactor, counts: Map<string, number>): Split | Skip {
+  const conv = buildConversation(r.evidence);
+  if (conv.final === null) return { run_id: r.run.run_id, reason: 'no assistant turn in the run' };
+  const turns = redactTurns(conv.turns.slice(0, conv.final + 1), redact, counts);
+  const completion = turns[turns.length - 1] as Extract<Turn, { role: 'assistant' }>;
+  const prompt = turns.slice(0, -1);
+  if (!prompt.some((t) => t.role === 'user')) return { run_id: r.run.run_id, reason: 'no user turn before the final assistant turn' };
+  return { prompt, completion, all: turns };
+}
+
+const isSkip = (v: Split | Skip): v is Skip => 'reason' in v;
+
+/** Text of the turns for duplicate detection: roles, contents and calls in order. */
+function turnsText(turns: readonly Turn[]): string {
+  return turns
+    .map((t) => (t.role === 'assistant' ? `${t.role}: ${t.content} ${t.tool_calls.map((c) => `${c.name}(${canonicalJson(c.arguments)})`).join(' ')}` : `${t.role}: ${t.content}`))
+    .join('\n');
+}
+
+const provenanceOf = (turns: readonly Turn[]): Provenance[] => {
+  const seen = new Map<string, Provenance>();
+  for (const t of turns) seen.set(`${t.provenance.source_file}\0${t.provenance.line_offset}\0${t.provenance.pointer ?? ''}`, t.provenance);
+  return [...seen.values()];
+};
+
+/** SFT: one row per run scored accepted, and nothing from any other run (DESIGN invariant 4). */
+export function buildSftCandidates(runs: readonly ExportRun[], format: ExportFormat, redact: TextRedactor, counts: Map<string, number>): { candidates: Candidate[]; skips: Skip[] } {
+  const candidates: Candidate[] = [];
+  const skips: Skip[] = [];
+  for (const r of runs) {
+    if (r.run.category !== 'accepted') continue;
+    const s = splitRun(r, redact, counts);
+    if (isSkip(s)) {
+      skips.push(s);
+      continue;
+    }
+    const tools = buildTools(s.all);
+    const base = { group: r.run.task_id, text: turnsText(s.all), runs: [{ run_id: r.run.run_id, category: r.run.category }] };
+    if (format === 'trl') {
+      const prompt = s.prompt.map(renderTrlMessage);
+      const completion = [renderTrlAssistant(s.completion)];
+      const id = sha256Hex(canonicalJson({ prompt, completion, tools }));
+      const row = {
+        schema_version: 1,
+        id,
+        prompt,
+        completion,
+        ...(tools.length > 0 ? { tools } : {}),
+        run_id: r.run.run_id,
+        task_type: r.run.task_type,
+        category: r.run.category,
+        provenance: s.completion.provenance,
+      };
+      candidates.push({ ...base, format: 'sft-trl', id, row, sidecar: null });
+    } else {
+      const messages = [...s.prompt.map((t) => renderOpenAiMessage(t, t.role === 'assistant' ? 0 : null)), renderOpenAiMessage(s.completion, 1)];
+      const row = { messages, ...(tools.length > 0 ? { tools, parallel_tool_calls: hasParallelToolCalls(s.all) } : {}) };
+      const id = sha256Hex(canonicalJson(row));
+      candidates.push({
+        ...base,
+        format: 'sft-openai',
+        id,
+        row,
+        sidecar: { id, run_ids: [r.run.run_id], categories: [r.run.category], task_type: r.run.task_type, provenance: provenanceOf(s.all) },
+      });
+    }
+  }
+  return { candidates, skips };
+}
+
+/** KTO: accepted runs are desirable (label true), rejected runs undesirable (false); TRL's unpaired preference shape. */
+export function buildKtoCandidates(runs: readonly ExportRun[], redact: TextRedactor, counts: Map<string, number>): { candidates: Candidate[]; skips: Skip[] } {
+  const candidates: Candidate[] = [];
+  const skips: Skip[] = [];
+  for (const r of runs) {
+    if (r.run.category !== 'accepted' && r.run.category !== 'rejected') continue;
+    const s = splitRun(r, redact, counts);
+    if (isSkip(s)) {
+      skips.push(s);
+      continue;
+    }
+    const tools = buildTools(s.all);
+    const prompt = s.prompt.map(renderTrlMessage);
+    const completion = [renderTrlAssistant(s.completion)];
+    const label = r.run.category === 'accepted';
+    const id = sha256Hex(canonicalJson({ prompt, completion, tools, label }));
+    const row = {
+      schema_version: 1,
+      id,
+      prompt,
+      completion,
+      ...(tools.length > 0 ? { tools } : {}),
+      label,
+      run_id: r.run.run_id,
+      task_type: r.run.task_type,
+      category: r.run.category,
+      provenance: s.completion.provenance,
+    };
+    // The label is part of the text: the same completion accepted once and rejected once is not a duplicate.
+    candidates.push({ format: 'kto-trl', id, group: r.run.task_id, text: `label:${label}\n${turnsText(s.all)}`, runs: [{ run_id: r.run.run_id, category: r.run.category }], row, sidecar: null });
+  }
+  return { candidates, skips };
+}
+
+const startOf = (r: ExportRun): string => {
+  const first = [...r.evidence].sort(compareEvidence)[0];
+  return first?.timestamp ?? '';
+};
+
+function overrideRecord(r: ExportRun): EvidenceRecord | null {
+  const all = r.evidence.filter((e) => e.human_override !== null).sort(compareEvidence);
+  return all[all.length - 1] ?? null;
+}
+
+/** Why `chosen` beats `rejected`, and where that judgement came from; null when neither an override, a consensus split nor a retry says so. */
+function pairOrigin(chosen: ExportRun, rejected: ExportRun, task: readonly ExportRun[]): { origin: PreferenceOrigin; reason: string; decided_by: Provenance[] } | null {
+  for (const [run, decision] of [
+    [chosen, 'accept'],
+    [rejected, 'reject'],
+  ] as const) {
+    const o = overrideRecord(run);
+    if (o !== null && o.human_override?.decision === decision) {
+      const by = o.human_override.by === '' ? 'a reviewer' : o.human_override.by;
+      const why = o.human_override.reason === '' ? 'no reason given' : o.human_override.reason;
+      return { origin: 'human_override', reason: `human override: ${by} decided ${decision} on ${run.run.run_id}: ${why}`, decided_by: [o.provenance] };
+    }
+  }
+  const split = task.flatMap((r) => r.evidence).filter((e) => e.kind === 'consensus').sort(compareEvidence)[0];
+  if (split !== undefined) {
+    const resolution = (split.output_text ?? '').split('\n')[0] ?? '';
+    return { origin: 'consensus_split', reason: `${split.observer_notes === '' ? 'consensus split' : split.observer_notes}; ${resolution}; ${chosen.run.run_id} was accepted, ${rejected.run.run_id} rejected`, decided_by: [split.provenance] };
+  }
+  if (startOf(rejected) < startOf(chosen)) {
+    const why = rejected.run.reasons[0]?.detail ?? rejected.run.reasons[0]?.rule_id ?? 'rejected';
+    return { origin: 'retry', reason: `attempt ${rejected.run.run_id} was rejected (${why}); the later attempt ${chosen.run.run_id} on the same task was accepted`, decided_by: [] };
+  }
+  return null;
+}
+
+/**
+ * Preference pairs per task: each rejected run against one accepted run of the same task_id (the one an
+ * override names, else the first accepted after it, else the first accepted), when an override, a
+ * consensus split or a retry says why. chosen and rejected always come from two different runs.
+ */
+export function buildPreferenceCandidates(runs: readonly ExportRun[], format: ExportFormat, redact: TextRedactor, counts: Map<string, number>): { candidates: Candidate[]; skips: Skip[] } {
+  const candidates: Candidate[] = [];
+  const skips: Skip[] = [];
+  const byTask = new Map<string, ExportRun[]>();
+  for (const r of runs) {
+    const list = byTask.get(r.run.task_id) ?? [];
+    list.push(r);
+    byTask.set(r.run.task_id, list);
+  }
+  for (const task of [...byTask.keys()].sort()) {
+    const list = byTask.get(task)!.sort((a, b) => (startOf(a) < startOf(b) ? -1 : startOf(a) > startOf(b) ? 1 : a.run.run_id < b.run.run_id ? -1 : 1));
+    const accepted = list.filter((r) => r.run.category === 'accepted');
+    const rejected = list.filter((r) => r.run.category === 'rejected');
+    if (accepted.length === 0 || rejected.length === 0) continue;
+    for (const rej of rejected) {
+      const byOverride = accepted.find((a) => overrideRecord(a)?.human_override?.decision === 'accept');
+      const chosen = byOverride ?? accepted.find((a) => startOf(a) > startOf(rej)) ?? accepted[0]!;
+      const origin = pairOrigin(chosen, rej, list);
+      if (origin === null) {
+        skips.push({ run_id: rej.run.run_id, reason: `no override, consensus split or retry orders it against ${chosen.run.run_id}` });
+        continue;
+      }
+      const c = splitRun(chosen, redact, counts);
+      const x = splitRun(rej, redact, counts);
+      if (isSkip(c) || isSkip(x)) {
+        skips.push(isSkip(c) ? c : (x as Skip));
+        continue;
+      }
+      const reason = redact(origin.reason, counts);
+      const tools = buildTools([...c.all, x.completion]);
+      const text = `${turnsText(c.prompt)}\nchosen: ${turnsText([c.completion])}\nrejected: ${turnsText([x.completion])}`;
+      const pairRuns = [
+        { run_id: chosen.run.run_id, category: chosen.run.category },
+        { run_id: rej.run.run_id, category: rej.run.category },
+      ];
+      const provenance = [...provenanceOf(c.all), x.completion.provenance, ...origin.decided_by];
+      if (format === 'trl') {
+        const prompt = c.prompt.map(renderTrlMessage);
+        const chosenMsg = [renderTrlAssistant(c.completion)];
+        const rejectedMsg = [renderTrlAssistant(x.completion)];
+        const id = sha256Hex(canonicalJson({ prompt, chosen: chosenMsg, rejected: rejectedMsg }));
+        const row = {
+          schema_version: 1,
+          id,
+          prompt,
+          chosen: chosenMsg,
+          rejected: rejectedMsg,
+          reason,
+          origin: origin.origin,
+          chosen_run_id: chosen.run.run_id,
+          rejected_run_id: rej.run.run_id,
+          task_type: chosen.run.task_type,
+          provenance,
+        };
+        candidates.push({ format: 'preference-trl', id, group: task, text, runs: pairRuns, row, sidecar: null });
+      } else {
+        const input = { messages: c.prompt.map((t) => renderOpenAiMessage(t, null)), ...(tools.length > 0 ? { tools, parallel_tool_calls: hasParallelToolCalls([...c.all, x.completion]) } : {}) };
+        const row = { input, preferred_output: [renderOpenAiMessage(c.completion, null)], non_preferred_output: [renderOpenAiMessage(x.completion, null)] };
+        const id = sha256Hex(canonicalJson(row));
+        candidates.push({
+          format: 'preference-openai',
+          id,
+          group: task,
+          text,
+          runs: pairRuns,
+          row,
+          sidecar: { id, run_ids: [chosen.run.run_id, rej.run.run_id], categories: [chosen.run.category, rej.run.category], task_type: chosen.run.task_type, provenance },
+        });
+      }
+    }
+  }
+  return { candidates, skips };
+}
+
+/** Cut text at paragraph, then line, then word boundaries into pieces of at most `max` characters. */
+export function chunkText(text: string, max: number): string[] {
+  const out: string[] = [];
+  const push = (piece: string) => {
+    if (/\S/.test(piece)) out.push(piece.trim());
+  };
+  const cut = (piece: string, seps: readonly string[]) => {
+    if (piece.length <= max) return push(piece);
+    const [sep, ...rest] = seps;
+    if (sep === undefined) {
+      for (let i = 0; i < piece.length; i += max) push(piece.slice(i, i + max));
+      return;
+    }
+    let current = '';
+    for (const part of piece.split(sep)) {
+      const next = current === '' ? part : current + sep + part;
+      if (next.length <= max) {
+        current = next;
+        continue;
+      }
+      if (current !== '') push(current);
+      if (part.length > max) {
+        cut(part, rest);
+        current = '';
+      } else current = part;
+    }
+    if (current !== '') push(current);
+  };
+  cut(text, ['\n\n', '\n', ' ']);
+  return out;
+}
+
+const RAG_KINDS = new Set(['fact', 'analysis', 'review']);
+
+/** Chunks of accepted and partially accepted knowledge: facts, lessons, reviews, scratchpad summaries, final answers, and playbooks. */
+export function buildRagCandidates(
+  runs: readonly ExportRun[],
+  playbooks: readonly Playbook[],
+  chunkChars: number,
+  redact: TextRedactor,
+  counts: Map<string, number>,
+): { candidates: Candidate[]; skips: Skip[] } {
+  const candidates: Candidate[] = [];
+  const skips: Skip[] = [];
+  const add = (r: ExportRun, text: string, tags: string[], provenance: Provenance) => {
+    const category = r.run.category;
+    if (category !== 'accepted' && category !== 'partially_accepted') return;
+    for (const piece of chunkText(redact(text, counts), chunkChars)) {
+      const id = sha256Hex(piece);
+      const task_tags = [...new Set([r.run.task_type, `task:${r.run.task_id}`, ...tags])].sort();
+      const row = { schema_version: 1, id, text: piece, task_tags, category, run_id: r.run.run_id, provenance };
+      candidates.push({ format: 'rag-chunk', id, group: r.run.task_id, text: piece, runs: [{ run_id: r.run.run_id, category }], row, sidecar: null });
+    }
+  };
+  const byRun = new Map<string, ExportRun>();
+  for (const r of runs) {
+    byRun.set(r.run.run_id, r);
+    if (r.run.category !== 'accepted' && r.run.category !== 'partially_accepted') continue;
+    for (const e of [...r.evidence].sort(compareEvidence)) {
+      if (RAG_KINDS.has(e.kind) && e.output_text !== null && /\S/.test(e.output_text)) add(r, e.output_text, [`kind:${e.kind}`, `source:${e.source_format}`], e.provenance);
+      if (e.scratchpad_summary !== null && /\S/.test(e.scratchpad_summary)) add(r, e.scratchpad_summary, ['kind:scratchpad'], e.provenance);
+    }
+    const conv = buildConversation(r.evidence);
+    const final = conv.final === null ? null : conv.turns[conv.final];
+    if (final !== null && final !== undefined && /\S/.test(final.content)) add(r, final.content, ['kind:answer'], final.provenance);
+  }
+  for (const p of [...playbooks].sort((a, b) => (a.playbook_id < b.playbook_id ? -1 : 1))) {
+    if (p.status === 'retired') continue;
+    const source = [...p.source_run_ids].sort().map((id) => byRun.get(id)).find((r) => r !== undefined && (r.run.category === 'accepted' || r.run.category === 'partially_accepted') && r.evidence.length > 0);
+    if (source === undefined) {
+      skips.push({ run_id: p.source_run_ids[0]!, reason: `playbook ${p.playbook_id}: none of its source runs is an accepted or partially accepted run of the exported history` });
+      continue;
+    }
+    add(source, renderPlaybookText(p), [`kind:playbook`, `playbook:${p.playbook_id}`, `status:${p.status}`], [...source.evidence].sort(compareEvidence)[0]!.provenance);
+  }
+  return { candidates, skips };
+}
+
+/** A playbook as retrievable text: the fields a reader acts on, one labelled block each. */
+export function renderPlaybookText(p: Playbook): string {
+  const list = (label: string, items: readonly string[]) => (items.length === 0 ? [] : [`${label}:`, ...items.map((i) => `- ${i}`)]);
+  return [
+    `Playbook ${p.playbook_id} (${p.task_type}, ${p.status})`,
+    `Problem: ${p.problem_pattern}`,
+    ...list('Useful context', p.useful_context),
+    ...list('Commands that worked', p.commands_worked),
+    ...list('Commands that failed', p.commands_failed),
+    ...list('Validation steps', p.validation_steps),
+    ...list('Files touched', p.repo_files_touched),
+    ...(p.recovery_strategy === null ? [] : [`Recovery: ${p.recovery_strategy}`]),
+    ...list('Known failure modes', p.known_failure_modes),
+    ...list('Acceptance criteria', p.acceptance_criteria),
+  ].join('\n');
+}
+
+/**
+ * The Ragas eval set: per accepted run, the last question before its answer, the contexts the run
+ * retrieved (else its own knowledge chunks), the answer as response and as reference.
+ */
+export function buildRagEvalCandidates(runs: readonly ExportRun[], chunks: readonly Candidate[], redact: TextRedactor, counts: Map<string, number>): { candidates: Candidate[]; skips: Skip[] } {
+  const candidates: Candidate[] = [];
+  const skips: Skip[] = [];
+  const chunksByRun = new Map<string, string[]>();
+  for (const c of chunks) {
+    const row = c.row as { run_id: string; text: string; task_tags: string[] };
+    if (row.task_tags.includes('kind:answer')) continue; // the answer is not a context for itself
+    const list = chunksByRun.get(row.run_id) ?? [];
+    list.push(row.text);
+    chunksByRun.set(row.run_id, list);
+  }
+  for (const r of runs) {
+    if (r.run.category !== 'accepted') continue;
+    const conv = buildConversation(r.evidence);
+    if (conv.final === null) continue;
+    const turns = redactTurns(conv.turns.slice(0, conv.final + 1), redact, counts);
+    const final = turns[turns.length - 1]!;
+    const question = [...turns].reverse().find((t) => t.role === 'user');
+    if (question === undefined || !/\S/.test(final.content)) continue;
+    const retrieved = [...new Set(r.evidence.flatMap((e) => e.retrieved_context).filter((t) => /\S/.test(t)).map((t) => redact(t, counts)))];
+    const contexts = retrieved.length > 0 ? retrieved : (chunksByRun.get(r.run.run_id) ?? []);
+    if (contexts.length === 0) {
+      skips.push({ run_id: r.run.run_id, reason: 'no retrieved context and no knowledge chunk to stand for one' });
+      continue;
+    }
+    const body = { user_input: question.content, retrieved_contexts: contexts, reference: final.content };
+    const id = sha256Hex(canonicalJson(body));
+    const row = { schema_version: 1, id, user_input: question.content, retrieved_contexts: contexts, response: final.content, reference: final.content, run_id: r.run.run_id, task_type: r.run.task_type, provenance: final.provenance };
+    candidates.push({ format: 'rag-eval', id, group: r.run.task_id, text: `${question.content}\n${final.content}`, runs: [{ run_id: r.run.run_id, category: r.run.category }], row, sidecar: null });
+  }
+  return { candidates, skips };
+}

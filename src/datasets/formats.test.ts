@@ -1,0 +1,163 @@
+// Rows against the TRL and OpenAI format rules (keys, roles, tool calls, argument encoding), and the validators failing closed with reasons.
+import { describe, expect, test } from 'bun:test';
+import { buildExport, type BuiltExport } from './build-export.ts';
+import { fixturePlan, scoreFixtureRuns, type RunSpec } from './export.fixture.ts';
+import { validatePreferenceOpenAi, validateSftOpenAi, validateSftTrl } from './validate.ts';
+
+const TOOL_RUNS: RunSpec[] = [
+  {
+    run_id: 'r-accepted',
+    task_id: 'task-push',
+    outcome: 'accept',
+    prompt: 'push this repository to github',
+    answer: 'Pushed main to origin; the remote is up to date.',
+    tool: { name: 'Bash', input_summary: '{"command":"git push origin main","timeout":120000}', result: 'main -> main' },
+    minute: 10,
+  },
+  { run_id: 'r-rejected', task_id: 'task-push', outcome: 'reject', prompt: 'push this repository to github', answer: 'I force-pushed over the remote main branch.', minute: 0 },
+];
+
+function rows(built: BuiltExport, path: string): Array<Record<string, unknown>> {
+  return (built.files.get(path) ?? '')
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+type Msg = Record<string, unknown> & { role: string };
+
+describe('TRL conversational format', () => {
+  const built = buildExport(scoreFixtureRuns(TOOL_RUNS), [], fixturePlan({ kinds: ['sft', 'preference'] }));
+
+  test('an SFT row is prompt-completion with a tools column, tool-call arguments an object', () => {
+    const [row] = rows(built, 'sft/instruction_response.jsonl');
+    expect(Object.keys(row!).sort()).toEqual(['category', 'completion', 'id', 'prompt', 'provenance', 'run_id', 'schema_version', 'task_type', 'tools']);
+    const prompt = row!.prompt as Msg[];
+    const completion = row!.completion as Msg[];
+    expect(prompt.map((m) => m.role)).toEqual(['user', 'assistant', 'tool']);
+    expect(completion.map((m) => m.role)).toEqual(['assistant']);
+    expect(completion[0]!.content).toBe('Pushed main to origin; the remote is up to date.');
+    const call = (prompt[1]!.tool_calls as Array<{ type: string; function: { name: string; arguments: unknown } }>)[0]!;
+    expect(call.type).toBe('function');
+    expect(call.function.name).toBe('Bash');
+    // An object, with its values as the agent passed them: not a string, not a string of a string.
+    expect(call.function.arguments).toEqual({ command: 'git push origin main', timeout: 120000 });
+    expect(Object.keys(prompt[2]!).sort()).toEqual(['content', 'name', 'role']);
+    expect(prompt[2]!.name).toBe('Bash');
+    const tools = row!.tools as Array<{ function: { name: string; parameters: { properties: Record<string, { type: string }> } } }>;
+    expect(tools.map((t) => t.function.name)).toEqual(['Bash']);
+    expect(tools[0]!.function.parameters.properties).toEqual({ command: { type: 'string' }, timeout: { type: 'integer' } });
+    expect(row!.category).toBe('accepted');
+  });
+
+  test('a DPO row has prompt, chosen, rejected, reason and both run ids', () => {
+    const [row] = rows(built, 'preference/dpo.jsonl');
+    expect(Object.keys(row!).sort()).toEqual(['chosen', 'chosen_run_id', 'id', 'origin', 'prompt', 'provenance', 'reason', 'rejected', 'rejected_run_id', 'schema_version', 'task_type']);
+    expect(row!.chosen_run_id).toBe('r-accepted');
+    expect(row!.rejected_run_id).toBe('r-rejected');
+    expect(row!.origin).toBe('retry');
+    expect(row!.reason).toContain('r-rejected was rejected');
+    expect((row!.chosen as Msg[]).map((m) => m.role)).toEqual(['assistant']);
+    expect((row!.rejected as Msg[])[0]!.content).toBe('I force-pushed over the remote main branch.');
+    expect((row!.prompt as Msg[]).at(-1)!.role).toBe('tool');
+  });
+
+  test('the validator refuses arguments that were encoded twice', () => {
+    const [row] = rows(built, 'sft/instruction_response.jsonl');
+    const prompt = structuredClone(row!.prompt) as Array<{ tool_calls?: Array<{ function: { arguments: unknown } }> }>;
+    prompt[1]!.tool_calls![0]!.function.arguments = JSON.stringify({ command: 'git push origin main' });
+    expect(validateSftTrl({ ...row, prompt })).toContain('arguments');
+    prompt[1]!.tool_calls![0]!.function.arguments = { payload: JSON.stringify({ command: 'git push' }) };
+    expect(validateSftTrl({ ...row, prompt })).toContain('encoded twice');
+  });
+});
+
+describe('OpenAI fine-tuning format', () => {
+  const built = buildExport(scoreFixtureRuns(TOOL_RUNS), [], fixturePlan({ kinds: ['sft', 'preference'], format: 'openai' }));
+  const ALLOWED: Record<string, string[]> = {
+    user: ['content', 'role'],
+    tool: ['content', 'role', 'tool_call_id'],
+    assistant: ['content', 'role', 'tool_calls', 'weight'],
+  };
+
+  test('a chat line holds only messages, tools and parallel_tool_calls; arguments are a JSON string parsed once to the object', () => {
+    const lines = rows(built, 'sft/instruction_response.jsonl');
+    const sidecar = rows(built, 'sft/instruction_response.provenance.jsonl');
+    expect(lines.length).toBe(1);
+    expect(sidecar.length).toBe(lines.length);
+    const line = lines[0]!;
+    expect(Object.keys(line).sort()).toEqual(['messages', 'parallel_tool_calls', 'tools']);
+    const messages = line.messages as Msg[];
+    expect(messages.map((m) => m.role)).toEqual(['user', 'assistant', 'tool', 'assistant']);
+    for (const m of messages) for (const k of Object.keys(m)) expect(ALLOWED[m.role]).toContain(k);
+    expect(messages.filter((m) => 'weight' in m).every((m) => m.role === 'assistant')).toBe(true);
+    expect(messages.map((m) => m.weight ?? null)).toEqual([null, 0, null, 1]);
+    const call = (messages[1]!.tool_calls as Array<{ id: string; function: { arguments: unknown } }>)[0]!;
+    expect(typeof call.function.arguments).toBe('string');
+    const parsed: unknown = JSON.parse(call.function.arguments as string);
+    expect(parsed).toEqual({ command: 'git push origin main', timeout: 120000 });
+    expect(messages[2]!.tool_call_id).toBe(call.id);
+    expect(sidecar[0]!.line).toBe(1);
+    expect(sidecar[0]!.run_ids).toEqual(['r-accepted']);
+    expect(sidecar[0]!.categories).toEqual(['accepted']);
+    expect((sidecar[0]!.provenance as unknown[]).length).toBe(4);
+  });
+
+  test('the validator refuses extra keys, a tool message with no call, and arguments encoded twice', () => {
+    const line = rows(built, 'sft/instruction_response.jsonl')[0]!;
+    const side = rows(built, 'sft/instruction_response.provenance.jsonl')[0]!;
+    expect(validateSftOpenAi(line, side)).toBeNull();
+    expect(validateSftOpenAi({ ...line, run_id: 'r-accepted' }, side)).toContain('run_id');
+    const messages = structuredClone(line.messages) as Array<Record<string, unknown> & { tool_calls?: Array<{ function: { arguments: string } }> }>;
+    messages[1]!.tool_calls![0]!.function.arguments = JSON.stringify(JSON.stringify({ command: 'git push origin main' }));
+    expect(validateSftOpenAi({ ...line, messages }, side)).toContain('encoded twice');
+    const orphan = structuredClone(line.messages) as Array<Record<string, unknown>>;
+    orphan[2]!.tool_call_id = 'call_nobody';
+    expect(validateSftOpenAi({ ...line, messages: orphan }, side)).toContain('answers no earlier call');
+  });
+
+  test('a preference line is input / preferred_output / non_preferred_output with one assistant message each', () => {
+    const [line] = rows(built, 'preference/dpo.jsonl');
+    const [side] = rows(built, 'preference/dpo.provenance.jsonl');
+    expect(Object.keys(line!).sort()).toEqual(['input', 'non_preferred_output', 'preferred_output']);
+    expect(Object.keys(line!.input as object).sort()).toEqual(['messages', 'parallel_tool_calls', 'tools']);
+    for (const key of ['preferred_output', 'non_preferred_output']) {
+      const out = line![key] as Msg[];
+      expect(out.length).toBe(1);
+      expect(out[0]!.role).toBe('assistant');
+      expect('weight' in out[0]!).toBe(false);
+    }
+    expect(side!.run_ids).toEqual(['r-accepted', 'r-rejected']);
+    expect(validatePreferenceOpenAi(line, side)).toBeNull();
+    expect(validatePreferenceOpenAi({ ...line, non_preferred_output: line!.preferred_output }, side)).toContain('identical');
+    expect(validatePreferenceOpenAi({ ...line, preferred_output: [...(line!.preferred_output as Msg[]), ...(line!.preferred_output as Msg[])] }, side)).toContain('exactly one assistant message');
+    expect(validatePreferenceOpenAi(line, { ...side, run_ids: ['r-accepted', 'r-accepted'] })).toContain('two different runs');
+  });
+});
+
+describe('fail-closed export', () => {
+  test('a pair whose chosen and rejected answers are identical is refused with a reason, never written', () => {
+    const runs = scoreFixtureRuns([
+      { run_id: 'a', task_id: 't', outcome: 'reject', prompt: 'rename the flag', answer: 'Renamed --force to --yes.', minute: 0 },
+      { run_id: 'b', task_id: 't', outcome: 'accept', prompt: 'rename the flag', answer: 'Renamed --force to --yes.', minute: 5 },
+    ]);
+    const built = buildExport(runs, [], fixturePlan({ kinds: ['preference'] }));
+    expect(built.files.has('preference/dpo.jsonl')).toBe(false);
+    const refused = rows(built, 'refused.jsonl');
+    expect(refused).toEqual([{ format: 'preference-trl', id: expect.any(String), kind: 'preference', reason: 'rejected: chosen and rejected are identical', run_ids: ['b', 'a'] }]);
+    const receipt = JSON.parse(built.files.get('receipts/preference.json')!) as { record_counts: Record<string, number>; validation_pass: boolean };
+    expect(receipt.record_counts.refused).toBe(1);
+    expect(receipt.record_counts.out).toBe(0);
+    expect(receipt.validation_pass).toBe(true);
+  });
+
+  test('a secret in a stored text is redacted again at export and counted by rule', () => {
+    const key = ['AKIA', 'Q3EGRIXWZ7T2LM4N'].join('');
+    const runs = scoreFixtureRuns([{ run_id: 'a', outcome: 'accept', prompt: `deploy with ${key}`, answer: 'Deployed.' }]);
+    const built = buildExport(runs, [], fixturePlan({ kinds: ['sft', 'rag'] }));
+    for (const text of built.files.values()) expect(text.includes(key)).toBe(false);
+    const receipt = JSON.parse(built.files.get('receipts/sft.json')!) as { record_counts: Record<string, number> };
+    expect(receipt.record_counts.redacted).toBeGreaterThanOrEqual(1);
+    expect(Object.keys(receipt.record_counts).some((k) => k.startsWith('redacted:aws'))).toBe(true);
+  });
+});

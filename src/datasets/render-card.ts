@@ -1,0 +1,85 @@
+// The dataset card README.md: Hugging Face `configs` (one per dataset, splits declared), counts, source range, no-leak proof, curation; pure.
+import type { ExportPlan, KindSummary } from './build-export.ts';
+import { SPLIT_NAMES } from './curate.ts';
+
+/** YAML scalars we write are paths and names; quote them so no character can change their meaning. */
+const q = (s: string): string => JSON.stringify(s);
+
+export function renderDatasetCard(input: { plan: ExportPlan; kinds: readonly KindSummary[]; refused: number }): string {
+  const { plan, kinds } = input;
+  const datasets = kinds.flatMap((k) => k.datasets);
+  const withRows = datasets.filter((d) => d.rows > 0);
+  const yaml: string[] = ['---', 'configs:'];
+  if (withRows.length === 0) yaml.pop();
+  for (const d of withRows) {
+    yaml.push(`- config_name: ${q(d.config_name)}`, '  data_files:');
+    for (const split of SPLIT_NAMES) {
+      if (d.splits[split] === 0) continue;
+      const path = split === 'train' ? `${d.dir}/${d.stem}.jsonl` : `${d.dir}/${d.stem}.${split}.jsonl`;
+      yaml.push(`  - split: ${split}`, `    path: ${q(path)}`);
+    }
+  }
+  yaml.push('tags:', '- git-distill', '---', '');
+
+  const nd = plan.config.near_dup;
+  const sp = plan.config.splits;
+  const lines: string[] = [
+    '# git-distill export',
+    '',
+    `Exported from the distill branch by \`${plan.command}\` (git-distill ${plan.tool_version}).`,
+    '',
+    `- source range: ${plan.since === null ? `every distilled commit reachable from HEAD ${plan.head.oid}` : `commits reachable from HEAD ${plan.head.oid} and not from ${plan.since.rev} (${plan.since.oid})`}`,
+    `- distilled commits read: ${plan.commits}`,
+    `- format: ${plan.format === 'trl' ? 'TRL conversational (tool-call arguments are objects)' : 'OpenAI fine-tuning JSONL (tool-call arguments are JSON strings; provenance in the line-matched *.provenance.jsonl sidecars)'}`,
+    `- rows refused by a format validator: ${input.refused} (see refused.jsonl: which runs and why, never their text)`,
+    '',
+    '## Datasets',
+    '',
+    '| config | rows | train | validation | test | files |',
+    '|---|---|---|---|---|---|',
+    ...datasets.map((d) => `| ${d.config_name} | ${d.rows} | ${d.splits.train} | ${d.splits.validation} | ${d.splits.test} | ${d.files.length === 0 ? '(none)' : d.files.join(', ')} |`),
+    '',
+    '## Runs drawn from, by category',
+    '',
+    '| export | accepted | partially_accepted | rejected | needs_human_review |',
+    '|---|---|---|---|---|',
+    ...kinds.map((k) => `| ${k.kind} | ${k.runs_by_category.accepted} | ${k.runs_by_category.partially_accepted} | ${k.runs_by_category.rejected} | ${k.runs_by_category.needs_human_review} |`),
+    '',
+  ];
+  const sft = kinds.find((k) => k.kind === 'sft');
+  if (sft !== undefined) {
+    const others = sft.runs_by_category.partially_accepted + sft.runs_by_category.rejected + sft.runs_by_category.needs_human_review;
+    lines.push(
+      '## No-leak proof (SFT)',
+      '',
+      `SFT rows come only from runs scored \`accepted\`: ${sft.runs_by_category.accepted} accepted runs, ${others} of any other category.`,
+      'Three checks hold it: the builder takes only accepted runs, every row is validated against a schema whose `category` admits only',
+      '`accepted` (OpenAI rows: the sidecar line), and the written bytes are validated again. `receipts/sft.json` counts `runs:<category>`.',
+      '',
+    );
+  }
+  const kto = kinds.find((k) => k.kind === 'kto');
+  if (kto?.labels != null) {
+    lines.push('## KTO balance', '', `desirable (label true): ${kto.labels.true}, undesirable (label false): ${kto.labels.false}.`, '');
+  }
+  lines.push(
+    '## Curation',
+    '',
+    '- secrets: every text was redacted again at export with the project\'s rules; receipts count `redacted:<rule>`.',
+    '- exact duplicates: sha256 of the text after NFKC, lower case and whitespace collapsed; the row with the smallest id survives.',
+    `- near duplicates: MinHash over ${nd.shingle_words}-word shingles, ${nd.num_perm} permutations seeded by sha256(${q(plan.config.seed)}, i),`,
+    `  LSH with ${nd.bands} bands of ${nd.num_perm / nd.bands} rows, estimated Jaccard >= ${nd.threshold} is a duplicate${nd.enabled ? '' : ' (disabled)'}; rows are visited in id order,`,
+    '  so the survivor never depends on the order the runs were read.',
+    `- splits: by task group (task_id): sha256(${q(plan.config.seed)}, task_id) as a fraction, train < ${sp.train} <= validation < ${sp.train + sp.validation} <= test.`,
+    '  A task group never straddles splits, and adding runs never moves an existing row. The RAG corpus is one train split, its eval set one test split.',
+    '',
+    '## Loading',
+    '',
+    '```python',
+    'from datasets import load_dataset',
+    ...withRows.slice(0, 1).map((d) => `ds = load_dataset("path/to/this/folder", ${q(d.config_name)})`),
+    '```',
+    '',
+  );
+  return yaml.join('\n') + lines.join('\n');
+}
