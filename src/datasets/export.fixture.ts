@@ -1,11 +1,11 @@
 // Test-only: session-shaped runs (user prompt, assistant turns, tool calls) with an outcome the real scorer turns into each category.
 import { sha256Hex } from '../canonical.ts';
-import { emptySignals } from '../collect/adapter.ts';
 import { buildFolderFiles, emptyFolderContent } from '../distill/build-folder.ts';
 import { scoreRuns } from '../score/score.ts';
 import { buildScoring, buildRedactor } from '../wiring.ts';
 import { defaultConfig } from '../../schemas/config.ts';
-import { EvidenceRecordSchema, type EvidenceRecord, type Signals } from '../../schemas/evidence-record.ts';
+import type { EvidenceRecord, Signals } from '../../schemas/evidence-record.ts';
+import { makeEvidence, type EvidenceOverrides } from '../../tests/fixtures/score/make-evidence.ts';
 import type { ExportRun } from './build-rows.ts';
 import type { ExportPlan } from './build-export.ts';
 
@@ -32,14 +32,10 @@ export interface RunSpec {
   fact?: string;
 }
 
-const EMPTY = sha256Hex('');
-
-function record(spec: RunSpec, i: number, o: Partial<Omit<EvidenceRecord, "signals">> & { signals?: Partial<Signals> }): EvidenceRecord {
+function record(spec: RunSpec, i: number, o: EvidenceOverrides): EvidenceRecord {
   const minute = (spec.minute ?? 0) + i;
   const source_file = `logs/${spec.run_id}.jsonl`;
-  const { signals, ...rest } = o;
-  return EvidenceRecordSchema.parse({
-    schema_version: 1,
+  return makeEvidence({
     evidence_id: sha256Hex(`${source_file}:${i + 1}`),
     source_format: 'claude-code',
     kind: 'message',
@@ -49,30 +45,8 @@ function record(spec: RunSpec, i: number, o: Partial<Omit<EvidenceRecord, "signa
     timestamp: new Date(Date.UTC(2024, 0, 1, 0, minute)).toISOString(),
     model_name: 'model-a',
     model_provider: 'acme',
-    model_role: 'executor',
-    input_hash: EMPTY,
-    output_hash: EMPTY,
-    input_text: null,
-    output_text: null,
-    source_files: [],
-    commands_run: [],
-    tool_calls: [],
-    retrieved_context: [],
-    observer_notes: '',
-    scratchpad_summary: null,
-    success_markers: [],
-    failure_markers: [],
-    validation_results: [],
-    human_override: null,
-    signals: { ...emptySignals(), ...signals },
-    cost_usd: null,
-    latency_ms: null,
-    tokens: null,
-    link_hints: { oids: [], cwd: null, branch: null },
-    links: [],
-    unmapped_fields: [],
-    provenance: { source_file, line_offset: i + 1, byte_offset: i * 100, pointer: null, sig_hash: sha256Hex(`sig:${spec.run_id}:${i}`), recorded_at: '2024-01-01T00:00:00.000Z' },
-    ...rest,
+    ...o,
+    provenance: { source_file, line_offset: i + 1, byte_offset: i * 100, sig_hash: sha256Hex(`sig:${spec.run_id}:${i}`), recorded_at: '2024-01-01T00:00:00.000Z' },
   });
 }
 
