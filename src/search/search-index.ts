@@ -5,16 +5,17 @@ import { join } from 'node:path';
 import { dirname } from 'node:path';
 import type { HierarchicalNSW } from 'hnswlib-node';
 import { DistillError } from '../errors.ts';
+import { LIST_PARAMS, rankBounded, scoreRecord, type ListParams } from './bm25.ts';
 import type { DocKind, IndexDocument, RunFacts } from './documents.ts';
 import type { Embedder } from './embedders.ts';
+import { renderMatch } from './fts-query.ts';
+import { Postings, POSTINGS_SCHEMA } from './postings.ts';
 import { HNSW_PARAMS, loadHnsw, scoreExact, type ScoredId } from './vectors.ts';
 
 /** Bump when the tables or the documents built from a folder change: an index of another version is rebuilt. */
-export const INDEX_FORMAT = 1;
+export const INDEX_FORMAT = 2;
 export const SEARCH_DB = 'search.sqlite';
 export const SEARCH_HNSW = 'search.hnsw';
-/** Rows read past the keyword list's cut so equal BM25 scores are ordered by doc_id, not by row id. */
-const TIE_MARGIN = 50;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -30,10 +31,10 @@ CREATE INDEX IF NOT EXISTS doc_files_doc ON doc_files (doc);
 CREATE TABLE IF NOT EXISTS doc_models (doc INTEGER NOT NULL, model TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS doc_models_model ON doc_models (model);
 CREATE INDEX IF NOT EXISTS doc_models_doc ON doc_models (doc);
-CREATE VIRTUAL TABLE IF NOT EXISTS docs_fts USING fts5 (title, text, tokenize = "unicode61 tokenchars '_'");
+CREATE VIRTUAL TABLE IF NOT EXISTS docs_fts USING fts5 (title, text, tokenize = "unicode61 remove_diacritics 0 categories 'L* N* Co M*' tokenchars '_'");
 CREATE TABLE IF NOT EXISTS embeddings (embedder TEXT NOT NULL, content_hash TEXT NOT NULL, vector BLOB NOT NULL, PRIMARY KEY (embedder, content_hash));
 CREATE TABLE IF NOT EXISTS hnsw_pending (seq INTEGER PRIMARY KEY AUTOINCREMENT, doc INTEGER NOT NULL, op TEXT NOT NULL);
-`;
+${POSTINGS_SCHEMA}`;
 
 export interface SearchFilters {
   task_type?: string | null;
@@ -51,15 +52,41 @@ export interface StoredDocument extends IndexDocument {
   id: number;
 }
 
+export interface KeywordSearchInfo {
+  /**
+   * `bounded`: ranked from each term's best postings; `exhaustive`: every matching document that passes the
+   * filters was scored.
+   */
+  method: 'bounded' | 'exhaustive';
+  /** True when the list is provably what scoring every document gives (always for `exhaustive`). */
+  exact: boolean;
+  /** Documents scored in full. */
+  scored: number;
+}
+
+/** A ranked document, by row id and doc_id (documentsByIds reads the rest). */
+export interface RankedId {
+  id: number;
+  doc_id: string;
+}
+
+export interface KeywordSearchResult {
+  /** Best first; equal scores by doc_id. */
+  hits: RankedId[];
+  info: KeywordSearchInfo;
+}
+
 export interface VectorSearchInfo {
   /** `exact` scored every candidate; `hnsw` asked the graph. */
-  method: 'exact' | 'hnsw';
+  method: 'exact' | 'hnsw' | 'candidates';
   candidates: number;
 }
 
 export interface SearchIndexOptions {
   /** Path of the SQLite file; its HNSW side file sits beside it. */
   path: string;
+  /** The keyword lists' sizes (default LIST_PARAMS); part of the format: an index built with others is rebuilt. */
+  lists?: ListParams;
 }
 
 function rowToDoc(row: Record<string, unknown>): StoredDocument {
@@ -98,12 +125,14 @@ export class SearchIndex {
   readonly path: string;
   readonly hnswPath: string;
   private readonly db: Database;
+  private readonly postings: Postings;
   private hnsw: { embedder: string; graph: HierarchicalNSW } | null = null;
 
-  private constructor(path: string, db: Database) {
+  private constructor(path: string, db: Database, lists: ListParams) {
     this.path = path;
     this.hnswPath = `${path.replace(/\.sqlite$/, '')}.hnsw`;
     this.db = db;
+    this.postings = new Postings(db, lists);
   }
 
   /** Open (creating) the index; a file of another INDEX_FORMAT, or one SQLite cannot read, is replaced by an empty index. */
@@ -116,17 +145,26 @@ export class SearchIndex {
     } catch (cause) {
       throw new DistillError('E_INPUT_UNREADABLE', `cannot create the search index directory ${dir}`, { hint: 'check the permissions of the repository directory', details: { path: dir }, cause });
     }
+    const lists = opts.lists ?? LIST_PARAMS;
+    // What a stored index must match to be reused: its tables (INDEX_FORMAT) and the length its lists were cut to.
+    const stamp = { format: String(INDEX_FORMAT), lists: `kept ${lists.kept}, read ${lists.read_max}` };
     const tryOpen = () => {
       const db = new Database(opts.path, { create: true });
       db.exec('PRAGMA busy_timeout = 60000');
       db.exec('PRAGMA journal_mode = WAL');
+      // The postings' B-tree takes inserts all over its key range: SQLite's default 2 MB page cache thrashes on them.
+      db.exec('PRAGMA cache_size = -65536');
+      // A query reads term records and vectors of documents all over the file: through the map, a page the OS
+      // holds costs no read call (SQLite maps at most its first 2 GB).
+      db.exec('PRAGMA mmap_size = 2147418112');
       db.exec(SCHEMA);
-      const format = db.query('SELECT value FROM meta WHERE key = ?').get('format') as { value: string } | null;
-      if (format !== null && format.value !== String(INDEX_FORMAT)) {
+      const stored = new Map((db.query("SELECT key, value FROM meta WHERE key IN ('format', 'lists')").all() as Array<{ key: string; value: string }>).map((r) => [r.key, r.value]));
+      if (stored.size === 0) {
+        for (const [key, value] of Object.entries(stamp)) db.query('INSERT INTO meta (key, value) VALUES (?, ?)').run(key, value);
+      } else if (stored.get('format') !== stamp.format || stored.get('lists') !== stamp.lists) {
         db.close();
         return null;
       }
-      if (format === null) db.query('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)').run('format', String(INDEX_FORMAT));
       return db;
     };
     let db: Database | null;
@@ -141,7 +179,7 @@ export class SearchIndex {
       db = tryOpen();
       if (db === null) throw new DistillError('E_INTERNAL', `cannot create the search index at ${opts.path}`);
     }
-    return new SearchIndex(opts.path, db);
+    return new SearchIndex(opts.path, db, lists);
   }
 
   /** Delete the index files (the SQLite file, its WAL, the HNSW side file). */
@@ -162,22 +200,41 @@ export class SearchIndex {
     this.db.query('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)').run(key, value);
   }
 
-  /** Run `fn` in one write transaction (IMMEDIATE, so two processes syncing take turns). */
+  /**
+   * Run `fn` in one write transaction (IMMEDIATE, so two processes syncing take turns); the postings' cached
+   * term states are written back before it commits, and forgotten when it rolls back.
+   */
   transaction<T>(fn: () => T): T {
-    return this.db.transaction(fn).immediate();
+    if (this.db.inTransaction) return fn();
+    try {
+      return this.db
+        .transaction(() => {
+          const result = fn();
+          this.postings.finish();
+          return result;
+        })
+        .immediate();
+    } catch (error) {
+      this.postings.discard();
+      throw error;
+    }
   }
 
   count(): number {
-    return Number((this.db.query('SELECT count(*) AS n FROM docs').get() as { n: number }).n);
+    return this.postings.docCount();
   }
 
   /** Remove every document (embeddings stay: they are keyed by content and reused). */
   clearDocuments(): void {
-    this.db.exec('DELETE FROM docs; DELETE FROM doc_files; DELETE FROM doc_models; DELETE FROM docs_fts; DELETE FROM hnsw_pending;');
+    this.transaction(() => {
+      this.db.exec('DELETE FROM docs; DELETE FROM doc_files; DELETE FROM doc_models; DELETE FROM docs_fts; DELETE FROM hnsw_pending;');
+      this.postings.clear();
+    });
     this.invalidateHnsw();
   }
 
   private deleteRows(ids: number[]): void {
+    if (!this.db.inTransaction) return this.transaction(() => this.deleteRows(ids));
     const del = [
       this.db.query('DELETE FROM docs WHERE id = ?'),
       this.db.query('DELETE FROM doc_files WHERE doc = ?'),
@@ -186,6 +243,7 @@ export class SearchIndex {
     ];
     const pending = this.db.query("INSERT INTO hnsw_pending (doc, op) VALUES (?, 'delete')");
     for (const id of ids) {
+      this.postings.remove(id);
       for (const q of del) q.run(id);
       pending.run(id);
     }
@@ -203,6 +261,7 @@ export class SearchIndex {
   }
 
   addDocuments(docs: readonly IndexDocument[]): void {
+    if (!this.db.inTransaction) return this.transaction(() => this.addDocuments(docs));
     const insert = this.db.query(
       `INSERT INTO docs (doc_id, kind, source_oid, committed_at, run_id, category, task_type, models, files, title, text, facts, content_hash)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
@@ -211,6 +270,7 @@ export class SearchIndex {
     const model = this.db.query('INSERT INTO doc_models (doc, model) VALUES (?, ?)');
     const fts = this.db.query('INSERT INTO docs_fts (rowid, title, text) VALUES (?, ?, ?)');
     const pending = this.db.query("INSERT INTO hnsw_pending (doc, op) VALUES (?, 'add')");
+    const rows: Array<{ doc: number; doc_id: string; title: string; text: string }> = [];
     for (const d of docs) {
       this.deleteDocument(d.doc_id);
       const row = insert.get(
@@ -220,8 +280,10 @@ export class SearchIndex {
       for (const p of d.files) file.run(row.id, p);
       for (const m of d.models) model.run(row.id, m);
       fts.run(row.id, d.title, d.text);
+      rows.push({ doc: row.id, doc_id: d.doc_id, title: d.title, text: d.text });
       pending.run(row.id);
     }
+    this.postings.add(rows);
   }
 
   /** Texts of documents with no embedding under `embedderKey`, by content hash (each text once). */
@@ -284,33 +346,54 @@ export class SearchIndex {
     return { sql: where.length === 0 ? '' : ` AND ${where.join(' AND ')}`, args };
   }
 
-  /** BM25 over title (weight 2) and text, best first (ties by doc_id); `match` is a sanitized FTS5 expression. */
-  keywordSearch(match: string, filters: SearchFilters, limit: number): StoredDocument[] {
+  /**
+   * BM25 over title (weight 2) and text, best first, equal scores by doc_id; `terms` come from buildFtsQuery.
+   * Without filters it reads each term's best postings (bounded, whatever the history); with filters it scores
+   * every matching document that passes them (FTS5 finds those), which is exact.
+   */
+  keywordSearch(terms: readonly string[], filters: SearchFilters, limit: number): KeywordSearchResult {
     const f = this.filterSql(filters);
+    const lists = this.postings.readLists(terms);
+    if (lists.length === 0 || limit <= 0) return { hits: [], info: { method: f.sql === '' ? 'bounded' : 'exhaustive', exact: true, scored: 0 } };
+    let scored: Array<{ doc: number; score: number }>;
+    let info: KeywordSearchInfo;
+    const docIds = new Map<number, string>();
+    const readRecords = (docs: readonly number[]) => {
+      const records = this.postings.readRecords(docs);
+      for (const [doc, r] of records) docIds.set(doc, r.doc_id);
+      return records;
+    };
     if (f.sql === '') {
-      // No filter: rank inside FTS5 alone, then break exact ties by doc_id over a margin past the cut, so the
-      // order does not depend on row ids (an index rebuilt from scratch numbers its rows differently).
-      const rows = this.db
-        .query('SELECT rowid AS id, bm25(docs_fts, 2.0, 1.0) AS s FROM docs_fts WHERE docs_fts MATCH ? ORDER BY s LIMIT ?')
-        .all(match, limit + TIE_MARGIN) as Array<{ id: number; s: number }>;
-      const docs = this.documentsByIds(rows.map((r) => r.id));
-      return rows
-        .map((r) => ({ s: r.s, d: docs.get(r.id) }))
-        .filter((x): x is { s: number; d: StoredDocument } => x.d !== undefined)
-        .sort((a, b) => a.s - b.s || (a.d.doc_id < b.d.doc_id ? -1 : a.d.doc_id > b.d.doc_id ? 1 : 0))
-        .slice(0, limit)
-        .map((x) => x.d);
+      const ranking = rankBounded(lists, limit, readRecords, this.postings.params.max_scored);
+      scored = ranking.scored;
+      info = { method: 'bounded', exact: ranking.exact, scored: scored.length };
+    } else {
+      const ids = (this.db.query(`SELECT d.id AS id FROM docs_fts JOIN docs d ON d.id = docs_fts.rowid WHERE docs_fts MATCH ?${f.sql}`).all(renderMatch(terms), ...f.args) as Array<{ id: number }>).map((r) => r.id);
+      scored = [];
+      for (let i = 0; i < ids.length; i += 4096) {
+        const records = readRecords(ids.slice(i, i + 4096));
+        for (const [doc, row] of records) {
+          const score = scoreRecord(lists, row);
+          if (score > 0) scored.push({ doc, score });
+        }
+      }
+      info = { method: 'exhaustive', exact: true, scored: ids.length };
     }
-    // Rank on ids alone (every match is scored and sorted), then read the few documents returned: sorting
-    // whole rows would drag every match's text through the sorter.
-    const ranked = this.db
-      .query(
-        `SELECT d.id AS id FROM docs_fts JOIN docs d ON d.id = docs_fts.rowid
-         WHERE docs_fts MATCH ?${f.sql} ORDER BY bm25(docs_fts, 2.0, 1.0), d.doc_id LIMIT ?`,
-      )
-      .all(match, ...f.args, limit) as Array<{ id: number }>;
-    const docs = this.documentsByIds(ranked.map((r) => r.id));
-    return ranked.map((r) => docs.get(r.id)).filter((d): d is StoredDocument => d !== undefined);
+    // The cut, then equal scores by doc_id (a rebuilt index numbers its rows differently).
+    scored.sort((a, b) => b.score - a.score);
+    const last = scored[Math.min(limit, scored.length) - 1];
+    const top = last === undefined ? [] : scored.filter((s) => s.score >= last.score);
+    const hits = top
+      .sort((a, b) => b.score - a.score || ((docIds.get(a.doc) as string) < (docIds.get(b.doc) as string) ? -1 : 1))
+      .slice(0, limit)
+      .map((t) => ({ id: t.doc, doc_id: docIds.get(t.doc) as string }));
+    return { hits, info };
+  }
+
+  /** doc_id of each row id that exists. */
+  docIdsOf(ids: readonly number[]): Map<number, string> {
+    const rows = this.db.query('SELECT id, doc_id FROM docs WHERE id IN (SELECT value FROM json_each(?))').values(JSON.stringify(ids)) as Array<[number, string]>;
+    return new Map(rows);
   }
 
   /** Documents matching the filters (no text), in doc_id order. */
@@ -332,9 +415,19 @@ export class SearchIndex {
   /** Exact inner product against every document matching the filters. */
   exactVectorSearch(embedderKey: string, query: Float32Array, filters: SearchFilters, k: number): ScoredId[] {
     const f = this.filterSql(filters);
-    const stmt = this.db.query(`SELECT d.id AS id, e.vector AS vector FROM docs d JOIN embeddings e ON e.embedder = ? AND e.content_hash = d.content_hash WHERE 1${f.sql}`);
-    const rows = stmt.all(embedderKey, ...f.args) as Array<{ id: number; vector: Uint8Array }>;
-    return scoreExact(query, rows.map((r) => ({ id: r.id, vector: fromBlob(r.vector) })), k);
+    // values(), not all(): Bun's all() is far slower with BLOB columns on a large file.
+    const rows = this.db.query(`SELECT d.id, e.vector FROM docs d JOIN embeddings e ON e.embedder = ? AND e.content_hash = d.content_hash WHERE 1${f.sql}`).values(embedderKey, ...f.args) as Array<[number, Uint8Array]>;
+    return scoreExact(query, rows.map(([id, vector]) => ({ id, vector: fromBlob(vector) })), k);
+  }
+
+  /** Exact inner product against the given documents (the keyword list's). */
+  vectorSearchAmong(embedderKey: string, query: Float32Array, ids: readonly number[], k: number): { hits: ScoredId[]; info: VectorSearchInfo } {
+    // CROSS JOIN fixes the loop order (the ids, then each one's row and vector): left to choose, SQLite scans
+    // every vector of the embedder and probes the ids.
+    const rows = this.db
+      .query('SELECT d.id, e.vector FROM json_each(?) j CROSS JOIN docs d ON d.id = j.value CROSS JOIN embeddings e ON e.embedder = ? AND e.content_hash = d.content_hash')
+      .values(JSON.stringify(ids), embedderKey) as Array<[number, Uint8Array]>;
+    return { hits: scoreExact(query, rows.map(([id, vector]) => ({ id, vector: fromBlob(vector) })), k), info: { method: 'candidates', candidates: ids.length } };
   }
 
   /**
@@ -342,13 +435,13 @@ export class SearchIndex {
    * hnswlib cannot load, else the HNSW graph (brought up to date first, filtered by a label predicate).
    */
   async vectorSearch(embedderKey: string, query: Float32Array, filters: SearchFilters, k: number, exactMax: number): Promise<{ hits: ScoredId[]; info: VectorSearchInfo }> {
-    const candidates = this.countMatching(filters);
+    const filtered = Object.values(filters).some((v) => v != null);
+    const candidates = filtered ? this.countMatching(filters) : this.count();
     const { ctor } = await loadHnsw();
     if (candidates <= exactMax || ctor === null) {
       return { hits: this.exactVectorSearch(embedderKey, query, filters, k), info: { method: 'exact', candidates } };
     }
     const graph = this.syncHnsw(embedderKey, ctor, query.length);
-    const filtered = Object.values(filters).some((v) => v != null);
     const allowed = filtered ? new Set(this.listDocumentIds(filters)) : null;
     const n = Math.min(k, graph.getCurrentCount());
     graph.setEf(Math.max(HNSW_PARAMS.ef_search, k));

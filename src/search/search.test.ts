@@ -64,7 +64,7 @@ describe('buildFtsQuery', () => {
       fc.property(fc.string({ maxLength: 2000 }), (s) => {
         const q = buildFtsQuery(s);
         expect(q.terms.length).toBeLessThanOrEqual(64);
-        if (q.match !== null) expect(q.match).toMatch(/^"[\p{L}\p{N}\p{M}_]+"( OR "[\p{L}\p{N}\p{M}_]+")*$/u);
+        if (q.match !== null) expect(q.match).toMatch(/^"[\p{L}\p{N}\p{M}\p{Co}_]+"( OR "[\p{L}\p{N}\p{M}\p{Co}_]+")*$/u);
       }),
     );
   });
@@ -138,6 +138,25 @@ describe('the index', () => {
     const { index, embedder } = await filledIndex('underscore', [doc('r1', 'set retry_backoff to 5'), doc('r2', 'retry and backoff are separate words here')]);
     const result = await runSearch(index, embedder, { text: 'retry_backoff', k: 5, filters: {} }, { ...defaultConfig().search, weights: { keyword: 1, vector: 0 } });
     expect(result.hits.map((h) => h.doc_id)).toEqual(['r1']);
+    index.close();
+  });
+
+  test('the vector list orders the keyword list alone when nothing outside it could reach the fused top n', async () => {
+    const docs = Array.from({ length: 15 }, (_, i) => doc(`r${String(i).padStart(2, '0')}`, `retry backoff attempt ${i} ${'padding '.repeat(i % 4)}`));
+    docs.push(doc('typo', 'fetchWithRetries hammered the upstream'));
+    const { index, embedder } = await filledIndex('vector-scope', docs);
+    const config = { ...defaultConfig().search, candidates: 10 };
+    // Hashed embedder (weight 0.3) and a full keyword list of 10: a vector-only document scores at most 0.3/61 < 1/70.
+    const full = await runSearch(index, embedder, { text: 'retry backoff', k: 5, filters: {} }, config);
+    expect(full.vector).toEqual({ method: 'candidates', candidates: 10 });
+    expect(full.hits.every((h) => h.ranks.keyword !== undefined)).toBe(true);
+    // Nothing matches the words: the vector side searches every document and finds the near spelling.
+    const typo = await runSearch(index, embedder, { text: 'fetchwithretry', k: 5, filters: {} }, config);
+    expect(typo.vector.method).toBe('exact');
+    expect(typo.hits[0]?.doc_id).toBe('typo');
+    // With the vector list weighted like the keyword list, an outsider could rank: every document is searched.
+    const heavy = await runSearch(index, embedder, { text: 'retry backoff', k: 5, filters: {} }, { ...config, weights: { keyword: 1, vector: 1 } });
+    expect(heavy.vector).toEqual({ method: 'exact', candidates: 16 });
     index.close();
   });
 

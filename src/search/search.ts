@@ -5,7 +5,7 @@ import type { DocKind } from './documents.ts';
 import type { Embedder } from './embedders.ts';
 import { buildFtsQuery } from './fts-query.ts';
 import { fuseRankings, RRF_K } from './fusion.ts';
-import type { SearchFilters, SearchIndex, StoredDocument, VectorSearchInfo } from './search-index.ts';
+import type { KeywordSearchInfo, SearchFilters, SearchIndex, StoredDocument, VectorSearchInfo } from './search-index.ts';
 import { buildSnippet } from './snippet.ts';
 
 export interface SearchRequest {
@@ -38,6 +38,7 @@ export interface SearchHit {
 export interface SearchResult {
   terms: string[];
   hits: SearchHit[];
+  keyword: KeywordSearchInfo;
   vector: VectorSearchInfo;
 }
 
@@ -58,29 +59,39 @@ export async function runSearch(index: SearchIndex, embedder: Embedder, request:
     });
   }
   const n = Math.max(config.candidates, request.k);
-  const keyword = index.keywordSearch(fts.match, request.filters, n);
+  const { hits: keyword, info: keywordInfo } = index.keywordSearch(fts.terms, request.filters, n);
   const [queryVector] = await embedder.embed([request.text.slice(0, MAX_EMBED_QUERY_CHARS)]);
-  const vector = await index.vectorSearch(embedder.key, queryVector as Float32Array, request.filters, n, config.exact_max);
-  const docs = new Map<number, StoredDocument>(keyword.map((d) => [d.id, d]));
-  const missing = vector.hits.map((h) => h.id).filter((id) => !docs.has(id));
-  for (const [id, d] of index.documentsByIds(missing)) docs.set(id, d);
-  const byDocId = new Map([...docs.values()].map((d) => [d.doc_id, d]));
+  const weights = { keyword: config.weights.keyword, vector: vectorWeight(config, embedder) };
+  // A document only the vector list holds scores at most w_v / (k + 1) in fusion; when that is below what the
+  // keyword list's n-th gets, w_k / (k + n), and the keyword list is full, no such document can reach the fused
+  // top n: the vector list then only orders the keyword list's documents, and is computed over them alone.
+  const outsidersCanRank = weights.vector / (RRF_K + 1) >= weights.keyword / (RRF_K + n);
+  const vector =
+    keyword.length >= n && !outsidersCanRank
+      ? index.vectorSearchAmong(embedder.key, queryVector as Float32Array, keyword.map((d) => d.id), n)
+      : await index.vectorSearch(embedder.key, queryVector as Float32Array, request.filters, n, config.exact_max);
+  const docIds = new Map<number, string>(keyword.map((d) => [d.id, d.doc_id]));
+  for (const [id, docId] of index.docIdsOf(vector.hits.map((h) => h.id).filter((id) => !docIds.has(id)))) docIds.set(id, docId);
   // Equal vectors (the same text in two documents) are ordered by doc_id, not by row id: a rebuilt index numbers rows differently.
   const vectorIds = vector.hits
-    .map((h) => ({ score: h.score, doc_id: docs.get(h.id)?.doc_id }))
+    .map((h) => ({ score: h.score, doc_id: docIds.get(h.id) }))
     .filter((x): x is { score: number; doc_id: string } => x.doc_id !== undefined)
     .sort((a, b) => b.score - a.score || (a.doc_id < b.doc_id ? -1 : a.doc_id > b.doc_id ? 1 : 0))
     .map((x) => x.doc_id);
   const fused = fuseRankings(
     [
-      { name: 'keyword', weight: config.weights.keyword, ids: keyword.map((d) => d.doc_id) },
-      { name: 'vector', weight: vectorWeight(config, embedder), ids: vectorIds },
+      { name: 'keyword', weight: weights.keyword, ids: keyword.map((d) => d.doc_id) },
+      { name: 'vector', weight: weights.vector, ids: vectorIds },
     ],
     RRF_K,
   );
+  // Whole documents (text, facts) only for the hits returned.
+  const top = fused.slice(0, request.k);
+  const rowOf = new Map([...docIds].map(([id, docId]) => [docId, id]));
+  const docs = index.documentsByIds(top.map((f) => rowOf.get(f.id) as number));
   const hits: SearchHit[] = [];
-  for (const f of fused.slice(0, request.k)) {
-    const d = byDocId.get(f.id);
+  for (const f of top) {
+    const d = docs.get(rowOf.get(f.id) as number);
     if (d === undefined) continue;
     hits.push({
       rank: hits.length + 1,
@@ -100,5 +111,5 @@ export async function runSearch(index: SearchIndex, embedder: Embedder, request:
       doc: d,
     });
   }
-  return { terms: fts.terms, hits, vector: vector.info };
+  return { terms: fts.terms, hits, keyword: keywordInfo, vector: vector.info };
 }

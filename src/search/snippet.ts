@@ -1,13 +1,12 @@
 // A short excerpt of a document around the query's terms, matched terms in [brackets] (pure).
-
-const WORD = /[\p{L}\p{N}\p{M}_]+/gu;
+import { TERM } from './terms.ts';
 
 /** The window of `width` characters with the most distinct matched terms (earliest on ties), terms bracketed. */
 export function buildSnippet(text: string, terms: readonly string[], width = 160): string {
   const flat = text.replace(/\s+/g, ' ').trim();
   const wanted = new Set(terms.map((t) => t.toLowerCase()));
   const matches: Array<{ start: number; end: number; term: string }> = [];
-  for (const m of flat.matchAll(WORD)) {
+  for (const m of flat.matchAll(TERM)) {
     const term = m[0].toLowerCase();
     if (wanted.has(term)) matches.push({ start: m.index, end: m.index + m[0].length, term });
   }

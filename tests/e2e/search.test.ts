@@ -71,10 +71,12 @@ describe('git distill query', () => {
   test('ranks the rejection first, with kind, snippet, run, category and commit', async () => {
     const out = await json(['query', 'why was the retry backoff patch rejected', '--json']);
     const top = out.results[0];
-    expect([top.kind, top.run_id, top.category, top.commit]).toEqual(['evidence', 'r-x', 'rejected', s.rejected_commit]);
+    // The rejection's own document (the person's reason) answers "why ... rejected" best; the run's evidence follows.
+    expect([top.kind, top.run_id, top.category, top.commit]).toEqual(['failure', 'r-x', 'rejected', s.rejected_commit]);
+    expect([out.results[1].kind, out.results[1].run_id]).toEqual(['evidence', 'r-x']);
     expect(out.results.find((r: { kind: string }) => r.kind === 'failure').snippet).toContain('[retry] [backoff]');
     const text = await cli(['query', 'retry backoff']);
-    expect(text.stdout).toContain(' 1. [evidence] rejected');
+    expect(text.stdout).toContain(' 1. [failure] rejected');
     expect(text.stdout).toContain(`commit ${s.rejected_commit.slice(0, 12)}`);
   });
 

@@ -26,7 +26,7 @@ options:
   --category C       accepted, partially_accepted, rejected, needs_human_review (playbooks: proposed, approved, retired)
   --model M          only records of runs that used model M
   --since <rev>      only records distilled under commits in <rev>..HEAD (playbooks drop out)
-  --json             print {query, terms, filters, resolved, index, vector, results: [...]}
+  --json             print {query, terms, filters, resolved, index, keyword, vector, results: [...]}
   -h, --help         this help
 
 A mistyped --file, --task-type or --model is matched to the closest indexed name, and the match is said.
@@ -146,6 +146,7 @@ async function run(env: CliEnv, values: ParsedValues, positionals: string[]): Pr
             filters: { task_type: filters.task_type, file: filters.file, category, model: filters.model, since },
             resolved,
             index: { documents: search.sync.documents, head: search.sync.head, embedder: search.embedder.key, sync: search.sync.mode, embedded: search.sync.embedded },
+            keyword: result.keyword,
             vector: result.vector,
             results: result.hits.map(hitJson),
           }) + '\n',
