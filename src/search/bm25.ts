@@ -27,7 +27,7 @@ export interface ListParams {
 }
 
 /** The index's list sizes (tests shrink them to reach cut lists with a few documents). */
-export const LIST_PARAMS: ListParams = { read_budget: 8192, read_max: 2048, kept: 2560, max_scored: 1024 };
+export const LIST_PARAMS: ListParams = { read_budget: 8192, read_max: 2048, kept: 2560, max_scored: 256 };
 
 /** How deep a query of `terms` index terms reads each list. */
 export function readDepth(terms: number, params: ListParams): number {
@@ -142,11 +142,13 @@ export function scoreRecord(lists: readonly QueryList[], row: TermRecordRow): nu
 }
 
 /**
- * The top `n` by BM25 from each term's best postings (threshold algorithm over impact-ordered lists): every
- * document in some list gets an upper bound (its weights where seen, the list's last weight where the list was
- * cut); candidates are scored in full in bound order until the n-th full score beats every remaining bound.
- * A document in no list scores at most the sum of the cut lists' last weights: below the n-th score, the
- * result is exact. `readRecords` returns the term records of the asked documents (one it lacks is left out).
+ * The top `n` by BM25 from each term's best postings (a threshold algorithm over impact-ordered lists). Every
+ * document in some list gets a lower bound (its weights where seen) and an upper bound (plus, for each cut list
+ * that did not show it, that list's last weight). Candidates are scored in full from their term records, best
+ * lower bound first (under a budget, the likeliest winners go first), until the n-th full score beats the upper
+ * bound of every candidate left, or `maxScored` are scored. A document in no list scores at most the sum of
+ * the cut lists' last weights: when the n-th score beats that too, the result is exact. `readRecords` returns
+ * the term records of the asked documents (one it lacks is left out).
  */
 export function rankBounded(
   lists: readonly QueryList[],
@@ -159,17 +161,24 @@ export function rankBounded(
   // A list cut to nothing (df > 0, no postings read) cannot bound anything: the ranking cannot be exact.
   const unbounded = lists.some((l) => l.df > 0 && l.postings.length === 0);
   const unseen = bound.reduce((a, b) => a + b, 0);
-  const cands = new Map<number, { doc: number; tie: number; upper: number }>();
+  const cands = new Map<number, { doc: number; tie: number; lower: number; upper: number }>();
   for (let i = 0; i < lists.length; i++) {
     const l = lists[i] as QueryList;
     const slack = bound[i] as number;
     for (const p of l.postings) {
+      const w = l.idf * p.impact;
       const c = cands.get(p.doc);
-      if (c === undefined) cands.set(p.doc, { doc: p.doc, tie: p.tie, upper: unseen + l.idf * p.impact - slack });
-      else c.upper += l.idf * p.impact - slack;
+      if (c === undefined) cands.set(p.doc, { doc: p.doc, tie: p.tie, lower: w, upper: unseen + w - slack });
+      else {
+        c.lower += w;
+        c.upper += w - slack;
+      }
     }
   }
-  const order = [...cands.values()].sort((a, b) => b.upper - a.upper || a.tie - b.tie || a.doc - b.doc);
+  const order = [...cands.values()].sort((a, b) => b.lower - a.lower || a.tie - b.tie || a.doc - b.doc);
+  // restUpper[i]: the highest upper bound among order[i..] (what the candidates not yet scored could reach).
+  const restUpper = new Float64Array(order.length + 1).fill(-Infinity);
+  for (let i = order.length - 1; i >= 0; i--) restUpper[i] = Math.max(restUpper[i + 1] as number, (order[i] as { upper: number }).upper);
   const scored: Array<{ doc: number; score: number }> = [];
   // The n-th best full score so far (kept sorted descending; n is small).
   const best: number[] = [];
@@ -181,7 +190,7 @@ export function rankBounded(
   let capped = false;
   while (i < order.length) {
     // Stop when no remaining candidate can reach the n-th score (strictly: an equal score could still win on doc_id).
-    if (best.length >= n && above(nth(), (order[i] as { upper: number }).upper)) break;
+    if (best.length >= n && above(nth(), restUpper[i] as number)) break;
     if (scored.length >= maxScored) {
       capped = true;
       break;
@@ -202,6 +211,7 @@ export function rankBounded(
       }
     }
   }
-  const exact = !capped && !unbounded && (unseen === 0 ? true : best.length >= n && above(nth(), unseen));
+  // Exact: nothing left unscored could reach the n-th score, neither a listed candidate nor an unlisted document.
+  const exact = !capped && !unbounded && (best.length >= n ? above(nth(), Math.max(restUpper[i] as number, unseen)) : i === order.length && unseen === 0);
   return { scored, exact, candidates: cands.size };
 }

@@ -7,11 +7,13 @@ import { countDocTerms } from './terms.ts';
 export const POSTINGS_SCHEMA = `
 CREATE TABLE IF NOT EXISTS terms (id INTEGER PRIMARY KEY, term TEXT NOT NULL UNIQUE, df INTEGER NOT NULL, stored INTEGER NOT NULL, cut_impact REAL, cut_tie INTEGER);
 CREATE TABLE IF NOT EXISTS postings (term INTEGER NOT NULL, impact REAL NOT NULL, tie INTEGER NOT NULL, doc INTEGER NOT NULL, PRIMARY KEY (term, impact DESC, tie, doc)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS doc_terms (doc INTEGER PRIMARY KEY, doc_id TEXT NOT NULL, len INTEGER NOT NULL, tie INTEGER NOT NULL, record BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS doc_terms (doc INTEGER PRIMARY KEY, doc_id TEXT NOT NULL, content_hash TEXT NOT NULL, len INTEGER NOT NULL, tie INTEGER NOT NULL, record BLOB NOT NULL);
 `;
 
+/** A term record with what ranking needs besides: the doc_id (order of equal scores) and the vector's key. */
 export interface StoredTermRecord extends TermRecordRow {
   doc_id: string;
+  content_hash: string;
 }
 
 /** Where a term's stored list stops: the list holds exactly the documents with the term whose key sorts before it. */
@@ -61,7 +63,7 @@ export class Postings {
       dropTerm: db.query('DELETE FROM terms WHERE id = ?'),
       addPosting: db.query('INSERT INTO postings (term, impact, tie, doc) VALUES (?, ?, ?, ?)'),
       delPosting: db.query('DELETE FROM postings WHERE term = ? AND impact = ? AND tie = ? AND doc = ?'),
-      addRecord: db.query('INSERT OR REPLACE INTO doc_terms (doc, doc_id, len, tie, record) VALUES (?, ?, ?, ?, ?)'),
+      addRecord: db.query('INSERT OR REPLACE INTO doc_terms (doc, doc_id, content_hash, len, tie, record) VALUES (?, ?, ?, ?, ?, ?)'),
       getRecord: db.query('SELECT len, tie, record FROM doc_terms WHERE doc = ?'),
       delRecord: db.query('DELETE FROM doc_terms WHERE doc = ?'),
       tail: db.query('SELECT doc, impact, tie FROM postings WHERE term = ? ORDER BY impact, tie DESC, doc DESC LIMIT ?'),
@@ -110,10 +112,10 @@ export class Postings {
   }
 
   /** Index documents, each under its row id `doc`. */
-  add(docs: ReadonlyArray<{ doc: number; doc_id: string; title: string; text: string }>): void {
-    const counted = docs.map((d) => ({ doc: d.doc, doc_id: d.doc_id, tie: docTie(d.doc_id), ...countDocTerms(d.title, d.text, TITLE_WEIGHT) }));
+  add(docs: ReadonlyArray<{ doc: number; doc_id: string; content_hash: string; title: string; text: string }>): void {
+    const counted = docs.map((d) => ({ doc: d.doc, doc_id: d.doc_id, content_hash: d.content_hash, tie: docTie(d.doc_id), ...countDocTerms(d.title, d.text, TITLE_WEIGHT) }));
     this.loadTerms([...new Set(counted.flatMap((c) => [...c.tf.keys()]))]);
-    for (const { doc, doc_id, tie, len, tf } of counted) {
+    for (const { doc, doc_id, content_hash, tie, len, tf } of counted) {
       const entries: Array<[number, number]> = [];
       for (const [term, f] of tf) {
         const state = this.byTerm.get(term) as TermState;
@@ -122,7 +124,7 @@ export class Postings {
         if (before(impact, tie, state.cut)) state.pending.set(doc, { doc, impact, tie });
         entries.push([state.id, f]);
       }
-      this.q.addRecord.run(doc, doc_id, len, tie, encodeTermRecord(entries));
+      this.q.addRecord.run(doc, doc_id, content_hash, len, tie, encodeTermRecord(entries));
     }
     this.setDocCount(this.docCount() + docs.length);
     if (this.states.size > MAX_CACHED_TERMS) this.writeStates();
@@ -252,10 +254,10 @@ export class Postings {
     return lists;
   }
 
-  /** Term records of the given documents, with their doc_id (so ranking reads nothing from the docs table). */
+  /** Term records of the given documents (ranking then reads nothing from the docs table). */
   readRecords(docs: readonly number[]): Map<number, StoredTermRecord> {
     // values(), not all(): Bun's all() turns BLOB columns into objects an order of magnitude slower on a large file.
-    const rows = this.db.query('SELECT doc, doc_id, len, record FROM doc_terms WHERE doc IN (SELECT value FROM json_each(?))').values(JSON.stringify(docs)) as Array<[number, string, number, Uint8Array]>;
-    return new Map(rows.map(([doc, doc_id, len, record]) => [doc, { doc_id, len, record }]));
+    const rows = this.db.query('SELECT doc, doc_id, content_hash, len, record FROM doc_terms WHERE doc IN (SELECT value FROM json_each(?))').values(JSON.stringify(docs)) as Array<[number, string, string, number, Uint8Array]>;
+    return new Map(rows.map(([doc, doc_id, content_hash, len, record]) => [doc, { doc_id, content_hash, len, record }]));
   }
 }

@@ -64,10 +64,11 @@ export interface KeywordSearchInfo {
   scored: number;
 }
 
-/** A ranked document, by row id and doc_id (documentsByIds reads the rest). */
+/** A ranked document, by row id, doc_id and the key of its vector (documentsByIds reads the rest). */
 export interface RankedId {
   id: number;
   doc_id: string;
+  content_hash: string;
 }
 
 export interface KeywordSearchResult {
@@ -154,9 +155,6 @@ export class SearchIndex {
       db.exec('PRAGMA journal_mode = WAL');
       // The postings' B-tree takes inserts all over its key range: SQLite's default 2 MB page cache thrashes on them.
       db.exec('PRAGMA cache_size = -65536');
-      // A query reads term records and vectors of documents all over the file: through the map, a page the OS
-      // holds costs no read call (SQLite maps at most its first 2 GB).
-      db.exec('PRAGMA mmap_size = 2147418112');
       db.exec(SCHEMA);
       const stored = new Map((db.query("SELECT key, value FROM meta WHERE key IN ('format', 'lists')").all() as Array<{ key: string; value: string }>).map((r) => [r.key, r.value]));
       if (stored.size === 0) {
@@ -270,7 +268,7 @@ export class SearchIndex {
     const model = this.db.query('INSERT INTO doc_models (doc, model) VALUES (?, ?)');
     const fts = this.db.query('INSERT INTO docs_fts (rowid, title, text) VALUES (?, ?, ?)');
     const pending = this.db.query("INSERT INTO hnsw_pending (doc, op) VALUES (?, 'add')");
-    const rows: Array<{ doc: number; doc_id: string; title: string; text: string }> = [];
+    const rows: Array<{ doc: number; doc_id: string; content_hash: string; title: string; text: string }> = [];
     for (const d of docs) {
       this.deleteDocument(d.doc_id);
       const row = insert.get(
@@ -280,7 +278,7 @@ export class SearchIndex {
       for (const p of d.files) file.run(row.id, p);
       for (const m of d.models) model.run(row.id, m);
       fts.run(row.id, d.title, d.text);
-      rows.push({ doc: row.id, doc_id: d.doc_id, title: d.title, text: d.text });
+      rows.push({ doc: row.id, doc_id: d.doc_id, content_hash: d.content_hash, title: d.title, text: d.text });
       pending.run(row.id);
     }
     this.postings.add(rows);
@@ -357,10 +355,10 @@ export class SearchIndex {
     if (lists.length === 0 || limit <= 0) return { hits: [], info: { method: f.sql === '' ? 'bounded' : 'exhaustive', exact: true, scored: 0 } };
     let scored: Array<{ doc: number; score: number }>;
     let info: KeywordSearchInfo;
-    const docIds = new Map<number, string>();
+    const seen = new Map<number, RankedId>();
     const readRecords = (docs: readonly number[]) => {
       const records = this.postings.readRecords(docs);
-      for (const [doc, r] of records) docIds.set(doc, r.doc_id);
+      for (const [doc, r] of records) seen.set(doc, { id: doc, doc_id: r.doc_id, content_hash: r.content_hash });
       return records;
     };
     if (f.sql === '') {
@@ -384,9 +382,10 @@ export class SearchIndex {
     const last = scored[Math.min(limit, scored.length) - 1];
     const top = last === undefined ? [] : scored.filter((s) => s.score >= last.score);
     const hits = top
-      .sort((a, b) => b.score - a.score || ((docIds.get(a.doc) as string) < (docIds.get(b.doc) as string) ? -1 : 1))
+      .map((t) => ({ score: t.score, hit: seen.get(t.doc) as RankedId }))
+      .sort((a, b) => b.score - a.score || (a.hit.doc_id < b.hit.doc_id ? -1 : 1))
       .slice(0, limit)
-      .map((t) => ({ id: t.doc, doc_id: docIds.get(t.doc) as string }));
+      .map((t) => t.hit);
     return { hits, info };
   }
 
@@ -420,14 +419,17 @@ export class SearchIndex {
     return scoreExact(query, rows.map(([id, vector]) => ({ id, vector: fromBlob(vector) })), k);
   }
 
-  /** Exact inner product against the given documents (the keyword list's). */
-  vectorSearchAmong(embedderKey: string, query: Float32Array, ids: readonly number[], k: number): { hits: ScoredId[]; info: VectorSearchInfo } {
-    // CROSS JOIN fixes the loop order (the ids, then each one's row and vector): left to choose, SQLite scans
-    // every vector of the embedder and probes the ids.
+  /** Exact inner product against the given documents (the keyword list's, which carry their vectors' keys). */
+  vectorSearchAmong(embedderKey: string, query: Float32Array, docs: readonly RankedId[], k: number): { hits: ScoredId[]; info: VectorSearchInfo } {
     const rows = this.db
-      .query('SELECT d.id, e.vector FROM json_each(?) j CROSS JOIN docs d ON d.id = j.value CROSS JOIN embeddings e ON e.embedder = ? AND e.content_hash = d.content_hash')
-      .values(JSON.stringify(ids), embedderKey) as Array<[number, Uint8Array]>;
-    return { hits: scoreExact(query, rows.map(([id, vector]) => ({ id, vector: fromBlob(vector) })), k), info: { method: 'candidates', candidates: ids.length } };
+      .query('SELECT content_hash, vector FROM embeddings WHERE embedder = ? AND content_hash IN (SELECT value FROM json_each(?))')
+      .values(embedderKey, JSON.stringify(docs.map((d) => d.content_hash))) as Array<[string, Uint8Array]>;
+    const vectors = new Map(rows.map(([hash, vector]) => [hash, fromBlob(vector)]));
+    const candidates = docs.flatMap((d) => {
+      const vector = vectors.get(d.content_hash);
+      return vector === undefined ? [] : [{ id: d.id, vector }];
+    });
+    return { hits: scoreExact(query, candidates, k), info: { method: 'candidates', candidates: docs.length } };
   }
 
   /**

@@ -68,7 +68,7 @@ export async function runSearch(index: SearchIndex, embedder: Embedder, request:
   const outsidersCanRank = weights.vector / (RRF_K + 1) >= weights.keyword / (RRF_K + n);
   const vector =
     keyword.length >= n && !outsidersCanRank
-      ? index.vectorSearchAmong(embedder.key, queryVector as Float32Array, keyword.map((d) => d.id), n)
+      ? index.vectorSearchAmong(embedder.key, queryVector as Float32Array, keyword, n)
       : await index.vectorSearch(embedder.key, queryVector as Float32Array, request.filters, n, config.exact_max);
   const docIds = new Map<number, string>(keyword.map((d) => [d.id, d.doc_id]));
   for (const [id, docId] of index.docIdsOf(vector.hits.map((h) => h.id).filter((id) => !docIds.has(id)))) docIds.set(id, docId);
