@@ -153,3 +153,36 @@ export function generatePlantedHistory(opts: PlantedOptions = DEFAULT_PLANTED): 
     runs: planned.length,
   };
 }
+
+export interface FillerRun {
+  run_id: string;
+  file: string;
+  rejected: boolean;
+  /** What the run said (its patch), and for a rejected run the person's reason. */
+  text: string;
+  reason: string | null;
+}
+
+/**
+ * Runs on files no planted case touches, in the planted runs' own words (the same nouns, limits, verbs and
+ * harms): they share every common term with the labelled PRs, so they compete for the search's ranks without
+ * changing which runs touched a planted file. Same seed → same runs.
+ */
+export function generateFiller(count: number, seed: number): FillerRun[] {
+  const rnd = mulberry32(seed ^ 0x5f3759df);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)] as T;
+  return Array.from({ length: count }, (_, i) => {
+    const c = [pick(NOUNS), pick(NOUNS), pick(LIMITS)];
+    const thing = `${c[0]} ${c[1]} ${c[2]}`;
+    const name = `${c[0]}${cap(c[1] as string)}${cap(c[2] as string)}`;
+    const rejected = rnd() < 0.3;
+    return {
+      run_id: `filler${String(i).padStart(7, '0')}`,
+      // `lib/` paths: planted files are all under `src/`.
+      file: `lib/${pick(AREAS)}/${pick(NOUNS)}-${pick(NOUNS)}-${i % 997}.ts`,
+      rejected,
+      text: `patch for the ${pick(GENERIC)}: ${pick(VERBS)} the ${thing} in ${name}; the ${pick(GENERIC)} keeps its ${pick(GENERIC)} result`,
+      reason: rejected ? `the patch ${pick(VERBS)} the ${thing} in ${name}: ${pick(HARMS)}` : null,
+    };
+  });
+}

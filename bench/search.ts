@@ -1,28 +1,33 @@
 // bench/search: kb_query retrieval quality on planted histories, and query latency / vector recall at two index sizes, side by side.
 //
-//   node_modules/.bin/bun bench/search.ts [--sizes 10000,100000] [--queries 60] [--cases 60] [--seed 7] [--parts eval,scale] [--json]
+//   node_modules/.bin/bun bench/search.ts [--sizes 10000,100000] [--queries 60] [--cases 60] [--seed 7] [--filler 0,100000]
+//                                        [--ef 100,500,2000] [--parts eval,scale] [--json]
 //
 // (a) eval: generatePlantedHistory → the auditor-loop JSONL is read by the real `git-distill ingest` (adapters,
 //     redaction, scoring) → evidence and scores cut into commit folders → the search index → per labelled PR,
 //     the kb_query runner's snapshot and the pure check; the planted run's rank among the findings gives
 //     recall@5 and MRR. A "newest rejection on the file first" ordering is printed beside it for reference.
+//     With --filler N the same index also holds N runs on other files in the planted runs' own words.
 // (b) scale: synthetic documents at each size in their own index; the same queries alternate between sizes.
-//     Columns: the product's query (BM25 + vectors + fusion, default config), BM25 alone, the HNSW graph, and an
-//     exact brute-force scan over every vector held in one Float32Array; recall@10 of HNSW against that scan.
+//     Columns: the product's query (BM25 + vectors + fusion, default config), BM25 alone (bounded lists), BM25
+//     scoring every match (the exhaustive path), the HNSW graph, and an exact brute-force scan over every vector
+//     held in one Float32Array; the bounded BM25's overlap with the exhaustive one, and HNSW's recall@10
+//     against that scan; with --ef, HNSW's recall@10 and p50 at each ef_search.
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { parseUnifiedDiff, runKbQuery } from '../checks/kb-query.ts';
+import { buildDiffQuery, parseUnifiedDiff, runKbQuery } from '../checks/kb-query.ts';
 import { defaultConfig } from '../schemas/config.ts';
 import { sha256Hex } from '../src/canonical.ts';
 import { buildKbQuerySnapshot } from '../src/checks/runners/kb-query.ts';
-import { buildCommitDocuments, type IndexDocument } from '../src/search/documents.ts';
+import { buildCommitDocuments, DOC_KINDS, type IndexDocument } from '../src/search/documents.ts';
 import { createHashedEmbedder } from '../src/search/embedders.ts';
 import { buildFtsQuery } from '../src/search/fts-query.ts';
 import { runSearch } from '../src/search/search.ts';
 import { SearchIndex } from '../src/search/search-index.ts';
-import { loadHnsw, scoreExact } from '../src/search/vectors.ts';
-import { DEFAULT_PLANTED, generatePlantedHistory } from './gen-planted-history.ts';
+import { LIST_PARAMS } from '../src/search/bm25.ts';
+import { HNSW_PARAMS, loadHnsw, scoreExact, type ScoredId } from '../src/search/vectors.ts';
+import { DEFAULT_PLANTED, generateFiller, generatePlantedHistory, type FillerRun } from './gen-planted-history.ts';
 
 const ROOT = resolve(import.meta.dir, '..');
 const args = process.argv.slice(2);
@@ -36,6 +41,8 @@ const queriesN = Number(flag('queries', '60'));
 const parts = flag('parts', 'eval,scale').split(',');
 const seed = Number(flag('seed', '7'));
 const casesN = Number(flag('cases', String(DEFAULT_PLANTED.cases)));
+const fillers = flag('filler', '0').split(',').map(Number);
+const efs = args.includes('--ef') ? flag('ef', '').split(',').map(Number) : [];
 const log = (s: string) => process.stderr.write(`${s}\n`);
 const work = mkdtempSync(join(tmpdir(), 'gd-bench-search-'));
 const report: Record<string, unknown> = { date: new Date().toISOString(), machine: machine() };
@@ -72,31 +79,107 @@ async function evaluate(): Promise<void> {
   };
   for (const line of readFileSync(join(out, 'evidence.jsonl'), 'utf8').split('\n')) if (line !== '') slot(JSON.parse(line).run_id).evidence.push(line);
   for (const line of readFileSync(join(out, 'scored.jsonl'), 'utf8').split('\n')) if (line !== '') slot(JSON.parse(line).run_id).scored.push(line);
-  const index = SearchIndex.open({ path: join(work, 'planted.sqlite') });
-  const embedder = createHashedEmbedder(256);
   const enc = new TextEncoder();
-  let docs = 0;
-  index.transaction(() => {
-    for (const [c, s] of [...byCommit].sort((a, b) => a[0] - b[0])) {
-      const oid = sha256Hex(`commit ${c}`).slice(0, 40);
-      const manifest = { committed_at: new Date(Date.parse('2025-03-01T00:00:00Z') + c * 3_600_000).toISOString() };
-      const files = new Map([
-        ['evidence.jsonl', enc.encode(s.evidence.join('\n') + '\n')],
-        ['scored.jsonl', enc.encode(s.scored.join('\n') + '\n')],
-      ]);
-      const built = buildCommitDocuments(oid, files).map((d) => ({ ...d, committed_at: manifest.committed_at }));
-      docs += built.length;
-      index.addDocuments(built);
+  const planted: IndexDocument[] = [];
+  for (const [c, s] of [...byCommit].sort((a, b) => a[0] - b[0])) {
+    const oid = sha256Hex(`commit ${c}`).slice(0, 40);
+    const committedAt = new Date(Date.parse('2025-03-01T00:00:00Z') + c * 3_600_000).toISOString();
+    const files = new Map([
+      ['evidence.jsonl', enc.encode(s.evidence.join('\n') + '\n')],
+      ['scored.jsonl', enc.encode(s.scored.join('\n') + '\n')],
+    ]);
+    planted.push(...buildCommitDocuments(oid, files).map((d) => ({ ...d, committed_at: committedAt })));
+  }
+  const rows: Array<Record<string, unknown>> = [];
+  for (const filler of fillers) rows.push(await evaluateWith(history, planted, filler));
+  report.eval = rows;
+  if (!asJson) {
+    console.log(`\n(a) kb_query on planted histories: ${history.runs} runs ingested → ${planted.length} documents, ${history.cases.length} labelled PRs (seed ${seed})\n`);
+    console.log('| ordering | filler runs | documents | recall@1 | recall@5 | MRR | kb_query searches ranked exactly |');
+    console.log('|---|---|---|---|---|---|---|');
+    for (const r of rows as Array<ReturnType<typeof evalRow>>) {
+      const f = r.filler.toLocaleString('en-US');
+      const d = r.documents.toLocaleString('en-US');
+      console.log(`| kb_query (all cases) | ${f} | ${d} | ${fmt(r.kb_query.recall_at_1)} | ${fmt(r.kb_query.recall_at_5)} | ${fmt(r.kb_query.mrr)} | ${r.exact_searches}/${r.cases} |`);
+      console.log(`| kb_query, PR names it literally (${r.kb_query_literal.cases}) | ${f} | ${d} | | ${fmt(r.kb_query_literal.recall_at_5)} | ${fmt(r.kb_query_literal.mrr)} | |`);
+      console.log(`| kb_query, PR names it in other words (${r.kb_query_paraphrased.cases}) | ${f} | ${d} | | ${fmt(r.kb_query_paraphrased.recall_at_5)} | ${fmt(r.kb_query_paraphrased.mrr)} | |`);
+      console.log(`| newest rejection on the file first (reference) | ${f} | ${d} | | ${fmt(r.newest_rejection_first.recall_at_5)} | ${fmt(r.newest_rejection_first.mrr)} | |`);
+    }
+    console.log('\nThe planted run in the diff query\'s keyword list alone (BM25, first 100):\n');
+    console.log('| filler runs | bounded lists recall@10 | @100 | MRR | every match scored recall@10 | @100 | MRR |');
+    console.log('|---|---|---|---|---|---|---|');
+    for (const r of rows as Array<ReturnType<typeof evalRow>>) {
+      const b = r.keyword_bounded;
+      const f = r.keyword_every_match;
+      console.log(`| ${r.filler.toLocaleString('en-US')} | ${fmt(b.recall_at_10)} | ${fmt(b.recall_at_100)} | ${fmt(b.mrr)} | ${fmt(f.recall_at_10)} | ${fmt(f.recall_at_100)} | ${fmt(f.mrr)} |`);
+    }
+    console.log(`\ntarget recall@5 ≥ 0.9: ${rows.every((r) => (r as ReturnType<typeof evalRow>).kb_query.recall_at_5 >= 0.9) ? 'met' : 'NOT met'}`);
+  }
+}
+
+/** Filler runs as the index holds a run: its evidence document, and a failure document when it was rejected. */
+function fillerDocuments(runs: readonly FillerRun[]): IndexDocument[] {
+  const docs: IndexDocument[] = [];
+  runs.forEach((r, i) => {
+    const oid = sha256Hex(`filler commit ${Math.floor(i / 8)}`).slice(0, 40);
+    const category = r.rejected ? 'rejected' : 'accepted';
+    const facts = { reasons: r.reason === null ? [] : [r.reason], failure_markers: [], override_reason: r.reason, failed_validations: [] };
+    const base = { source_oid: oid, committed_at: '2025-02-01T00:00:00.000Z', run_id: r.run_id, category, task_type: 'scrum_review', models: ['kimi-k2:1t'], files: [r.file], facts };
+    const evidenceText = ['scrum_review', r.file, r.text, ...(r.reason === null ? [] : [`human reject: ${r.reason}`])].join('\n');
+    docs.push({ ...base, doc_id: `evidence:${oid}:${r.run_id}`, kind: 'evidence', title: `${category} scrum_review ${r.run_id} on ${r.file}`, text: evidenceText, content_hash: sha256Hex(evidenceText) });
+    if (r.reason !== null) {
+      const failureText = `${r.file}\nrejected by a person: ${r.reason}`;
+      docs.push({ ...base, doc_id: `failure:${oid}:${r.run_id}`, kind: 'failure', title: `rejected scrum_review ${r.run_id} on ${r.file}`, text: failureText, content_hash: sha256Hex(failureText) });
     }
   });
-  await index.embedMissing(embedder);
+  return docs;
+}
+
+function evalRow(filler: number, documents: number, cases: number, ranks: number[], literal: number[], paraphrased: number[], baseline: number[], exactSearches: number, keyword: { bounded: number[]; full: number[] }) {
+  const recall = (rs: number[], k: number) => rs.filter((r) => r <= k).length / Math.max(1, rs.length);
+  const mrr = (rs: number[]) => rs.reduce((s, r) => s + (Number.isFinite(r) ? 1 / r : 0), 0) / Math.max(1, rs.length);
+  return {
+    filler,
+    documents,
+    cases,
+    kb_query: { recall_at_1: recall(ranks, 1), recall_at_5: recall(ranks, 5), mrr: mrr(ranks) },
+    kb_query_literal: { cases: literal.length, recall_at_5: recall(literal, 5), mrr: mrr(literal) },
+    kb_query_paraphrased: { cases: paraphrased.length, recall_at_5: recall(paraphrased, 5), mrr: mrr(paraphrased) },
+    newest_rejection_first: { recall_at_5: recall(baseline, 5), mrr: mrr(baseline) },
+    exact_searches: exactSearches,
+    // The planted run's place in the diff query's keyword list alone: bounded lists vs scoring every match.
+    keyword_bounded: { recall_at_10: recall(keyword.bounded, 10), recall_at_100: recall(keyword.bounded, 100), mrr: mrr(keyword.bounded) },
+    keyword_every_match: { recall_at_10: recall(keyword.full, 10), recall_at_100: recall(keyword.full, 100), mrr: mrr(keyword.full) },
+    target_recall_at_5: 0.9,
+  };
+}
+
+async function evaluateWith(history: ReturnType<typeof generatePlantedHistory>, planted: readonly IndexDocument[], filler: number): Promise<ReturnType<typeof evalRow>> {
+  const index = SearchIndex.open({ path: join(work, `planted-${filler}.sqlite`) });
+  const embedder = createHashedEmbedder(256);
+  index.transaction(() => index.addDocuments(planted));
+  const runs = generateFiller(filler, seed);
+  for (let i = 0; i < runs.length; i += 10_000) index.transaction(() => index.addDocuments(fillerDocuments(runs.slice(i, i + 10_000))));
+  await index.embedMissing(embedder, 5000);
+  log(`eval: ${index.count()} documents indexed (${filler} filler runs)`);
   const config = defaultConfig();
   const ranks: number[] = [];
   const baseline: number[] = [];
   const byKind = { literal: [] as number[], paraphrased: [] as number[] };
+  let exactSearches = 0;
+  const keyword = { bounded: [] as number[], full: [] as number[] };
+  const rankOf = (hits: ReadonlyArray<{ doc_id: string }>, runId: string) => {
+    const at = hits.findIndex((h) => h.doc_id.endsWith(`:${runId}`));
+    return at < 0 ? Infinity : at + 1;
+  };
   for (const c of history.cases) {
     const changes = parseUnifiedDiff(c.diff);
+    const terms = buildFtsQuery(buildDiffQuery(changes)).terms;
+    keyword.bounded.push(rankOf(index.keywordSearch(terms, {}, 100).hits, c.planted_run_id));
+    keyword.full.push(rankOf(index.keywordSearch(terms, { kinds: DOC_KINDS }, 100).hits, c.planted_run_id));
     const snapshot = await buildKbQuerySnapshot({ index, embedder }, config, { base_oid: null, head_oid: '0'.repeat(40) }, changes);
+    // The runner's own search, asked again to see how its keyword list was ranked.
+    if ((await runSearch(index, embedder, { text: buildDiffQuery(changes), k: Math.max(100, config.search.candidates), filters: {} }, config.search)).keyword.exact) exactSearches++;
     const findings = runKbQuery(snapshot);
     const at = findings.findIndex((f) => f.evidence.some((e) => e.lookup === `run ${c.planted_run_id}`));
     const rank = at < 0 ? Infinity : at + 1;
@@ -106,30 +189,9 @@ async function evaluate(): Promise<void> {
     const b = rejected.findIndex((r) => r.run_id === c.planted_run_id);
     baseline.push(b < 0 ? Infinity : b + 1);
   }
+  const documents = index.count();
   index.close();
-  const recall = (rs: number[], k: number) => rs.filter((r) => r <= k).length / Math.max(1, rs.length);
-  const mrr = (rs: number[]) => rs.reduce((s, r) => s + (Number.isFinite(r) ? 1 / r : 0), 0) / Math.max(1, rs.length);
-  const evalReport = {
-    runs: history.runs,
-    documents: docs,
-    cases: history.cases.length,
-    kb_query: { recall_at_1: recall(ranks, 1), recall_at_5: recall(ranks, 5), mrr: mrr(ranks) },
-    kb_query_literal: { cases: byKind.literal.length, recall_at_5: recall(byKind.literal, 5), mrr: mrr(byKind.literal) },
-    kb_query_paraphrased: { cases: byKind.paraphrased.length, recall_at_5: recall(byKind.paraphrased, 5), mrr: mrr(byKind.paraphrased) },
-    newest_rejection_first: { recall_at_5: recall(baseline, 5), mrr: mrr(baseline) },
-    target_recall_at_5: 0.9,
-  };
-  report.eval = evalReport;
-  if (!asJson) {
-    console.log(`\n(a) kb_query on planted histories: ${history.runs} runs ingested → ${docs} documents, ${history.cases.length} labelled PRs (seed ${seed})\n`);
-    console.log('| ordering | recall@1 | recall@5 | MRR |');
-    console.log('|---|---|---|---|');
-    console.log(`| kb_query (all cases) | ${fmt(evalReport.kb_query.recall_at_1)} | ${fmt(evalReport.kb_query.recall_at_5)} | ${fmt(evalReport.kb_query.mrr)} |`);
-    console.log(`| kb_query, PR names it literally (${byKind.literal.length}) | | ${fmt(evalReport.kb_query_literal.recall_at_5)} | ${fmt(evalReport.kb_query_literal.mrr)} |`);
-    console.log(`| kb_query, PR names it in other words (${byKind.paraphrased.length}) | | ${fmt(evalReport.kb_query_paraphrased.recall_at_5)} | ${fmt(evalReport.kb_query_paraphrased.mrr)} |`);
-    console.log(`| newest rejection on the file first (reference) | | ${fmt(evalReport.newest_rejection_first.recall_at_5)} | ${fmt(evalReport.newest_rejection_first.mrr)} |`);
-    console.log(`\ntarget recall@5 ≥ 0.9: ${evalReport.kb_query.recall_at_5 >= 0.9 ? 'met' : 'NOT met'}`);
-  }
+  return evalRow(filler, documents, history.cases.length, ranks, byKind.literal, byKind.paraphrased, baseline, exactSearches, keyword);
 }
 
 // ---- (b) scale --------------------------------------------------------------------------------------------
@@ -226,14 +288,14 @@ async function buildSized(n: number, embedderDim: number): Promise<Sized> {
   return { n, index, matrix, ids, build: { fts_s, embed_s, hnsw_s } };
 }
 
-function bruteForce(s: Sized, q: Float32Array, k: number, dim: number): number[] {
+function bruteForce(s: Sized, q: Float32Array, k: number, dim: number): ScoredId[] {
   const rows = s.ids.length;
   const cands = {
     *[Symbol.iterator]() {
       for (let r = 0; r < rows; r++) yield { id: s.ids[r] as number, vector: s.matrix.subarray(r * dim, (r + 1) * dim) };
     },
   };
-  return scoreExact(q, cands, k).map((h) => h.id);
+  return scoreExact(q, cands, k);
 }
 
 async function scale(): Promise<void> {
@@ -246,20 +308,30 @@ async function scale(): Promise<void> {
   const config = defaultConfig().search;
   const rnd = mulberry32(seed + 5);
   const queries = Array.from({ length: queriesN + 5 }, () => Array.from({ length: 2 + Math.floor(rnd() * 4) }, () => zipfWord(rnd)).join(' '));
-  const cols = ['product', 'bm25', 'hnsw', 'brute'] as const;
-  const times = new Map(built.map((b) => [b.n, Object.fromEntries(cols.map((c) => [c, [] as number[]])) as Record<(typeof cols)[number], number[]>]));
-  const recall = new Map(built.map((b) => [b.n, [] as number[]]));
+  const cols = ['product', 'bm25', 'bm25_all', 'hnsw', 'brute'] as const;
+  type Times = Record<(typeof cols)[number], number[]>;
+  const times = new Map(built.map((b) => [b.n, Object.fromEntries(cols.map((c) => [c, [] as number[]])) as Times]));
+  const quality = new Map(built.map((b) => [b.n, { hnsw_recall: [] as number[], hnsw_tenth: [] as number[], bm25_overlap: [] as number[], bm25_exact: 0, product_candidates: 0 }]));
+  const overlap = (a: readonly string[], b: readonly string[]) => a.filter((x) => b.includes(x)).length / Math.max(1, b.length);
+  // ef_search sweep: straight on the graph, p50 and recall@10 against the brute-force scan.
+  const sweep = new Map(built.map((b) => [b.n, new Map(efs.map((ef) => [ef, { ms: [] as number[], recall: [] as number[] }]))]));
+  const { ctor } = await loadHnsw();
   // Round-robin: each query runs on every size before the next query, so load on the machine hits all alike.
   for (const [qi, text] of queries.entries()) {
     const warm = qi < 5;
+    const terms = buildFtsQuery(text).terms;
     for (const b of built) {
-      const t = times.get(b.n) as Record<(typeof cols)[number], number[]>;
+      const t = times.get(b.n) as Times;
       let s = performance.now();
-      await runSearch(b.index, embedder, { text, k: 10, filters: {} }, config);
-      const product = performance.now() - s;
+      const product = await runSearch(b.index, embedder, { text, k: 10, filters: {} }, config);
+      const productMs = performance.now() - s;
       s = performance.now();
-      b.index.keywordSearch(buildFtsQuery(text).match as string, {}, config.candidates);
+      const bounded = b.index.keywordSearch(terms, {}, config.candidates);
       const bm25 = performance.now() - s;
+      s = performance.now();
+      // A filter every document passes takes the exhaustive path: every match scored.
+      const all = b.index.keywordSearch(terms, { kinds: DOC_KINDS }, config.candidates);
+      const bm25All = performance.now() - s;
       const [q] = await embedder.embed([text]);
       s = performance.now();
       const approx = await b.index.vectorSearch(embedder.key, q as Float32Array, {}, 10, 0);
@@ -268,21 +340,47 @@ async function scale(): Promise<void> {
       const exact = bruteForce(b, q as Float32Array, 10, dim);
       const brute = performance.now() - s;
       if (warm) continue;
-      t.product.push(product);
+      t.product.push(productMs);
       t.bm25.push(bm25);
+      t.bm25_all.push(bm25All);
       t.hnsw.push(hnsw);
       t.brute.push(brute);
+      const qual = quality.get(b.n) as NonNullable<ReturnType<typeof quality.get>>;
       const got = new Set(approx.hits.map((h) => h.id));
-      (recall.get(b.n) as number[]).push(exact.filter((id) => got.has(id)).length / Math.max(1, exact.length));
+      qual.hnsw_recall.push(exact.filter((h) => got.has(h.id)).length / Math.max(1, exact.length));
+      // How near HNSW's 10th neighbour is to the true 10th: a miss among near-ties costs little.
+      const tenth = approx.hits[approx.hits.length - 1]?.score ?? 0;
+      qual.hnsw_tenth.push(tenth / Math.max(1e-9, exact[exact.length - 1]?.score ?? 1));
+      qual.bm25_overlap.push(overlap(bounded.hits.slice(0, 10).map((h) => h.doc_id), all.hits.slice(0, 10).map((h) => h.doc_id)));
+      if (bounded.info.exact) qual.bm25_exact++;
+      if (product.vector.method === 'candidates') qual.product_candidates++;
+      if (ctor === null) continue;
+      const graph = b.index.syncHnsw(embedder.key, ctor, dim);
+      for (const ef of efs) {
+        graph.setEf(ef);
+        s = performance.now();
+        const r = graph.searchKnn(Array.from(q as Float32Array), 10);
+        const at = sweep.get(b.n)?.get(ef) as { ms: number[]; recall: number[] };
+        at.ms.push(performance.now() - s);
+        const found = new Set(r.neighbors);
+        at.recall.push(exact.filter((h) => found.has(h.id)).length / Math.max(1, exact.length));
+      }
     }
   }
+  const mean = (xs: number[]) => xs.reduce((x, y) => x + y, 0) / Math.max(1, xs.length);
   const rows = built.map((b) => {
-    const t = times.get(b.n) as Record<(typeof cols)[number], number[]>;
+    const t = times.get(b.n) as Times;
+    const qual = quality.get(b.n) as NonNullable<ReturnType<typeof quality.get>>;
     return {
       records: b.n,
       build: b.build,
       p50_ms: Object.fromEntries(cols.map((c) => [c, median(t[c])])) as Record<(typeof cols)[number], number>,
-      hnsw_recall_at_10: (recall.get(b.n) as number[]).reduce((x, y) => x + y, 0) / Math.max(1, (recall.get(b.n) as number[]).length),
+      bm25_overlap_at_10: mean(qual.bm25_overlap),
+      bm25_exact_share: qual.bm25_exact / Math.max(1, queriesN),
+      product_vector_over_keyword_list_share: qual.product_candidates / Math.max(1, queriesN),
+      hnsw_recall_at_10: mean(qual.hnsw_recall),
+      hnsw_tenth_similarity_ratio: mean(qual.hnsw_tenth),
+      hnsw_ef_sweep: [...(sweep.get(b.n) ?? new Map()).entries()].map(([ef, v]) => ({ ef, p50_ms: median(v.ms), recall_at_10: mean(v.recall) })),
     };
   });
   const small = rows[0];
@@ -293,25 +391,37 @@ async function scale(): Promise<void> {
       : {
           product_large_over_small: large.p50_ms.product / small.p50_ms.product,
           bm25_large_over_small: large.p50_ms.bm25 / small.p50_ms.bm25,
+          bm25_all_large_over_small: large.p50_ms.bm25_all / small.p50_ms.bm25_all,
           hnsw_large_over_small: large.p50_ms.hnsw / small.p50_ms.hnsw,
           brute_large_over_small: large.p50_ms.brute / small.p50_ms.brute,
           hnsw_speedup_over_brute_small: small.p50_ms.brute / small.p50_ms.hnsw,
           hnsw_speedup_over_brute_large: large.p50_ms.brute / large.p50_ms.hnsw,
         };
-  report.scale = { queries: queriesN, dim, hnsw: status, rows, ratios };
+  report.scale = { queries: queriesN, dim, hnsw: status, hnsw_params: HNSW_PARAMS, lists: LIST_PARAMS, rows, ratios };
   for (const b of built) b.index.close();
   if (!asJson) {
     console.log(`\n(b) query latency, ${queriesN} queries alternating between sizes (after 5 warm-up), hashed embedder ${dim} dims; p50 in ms\n`);
-    console.log('| records | product query (BM25 + vectors + RRF) | BM25 only | HNSW k=10 | exact brute force k=10 | HNSW recall@10 vs exact | build: FTS / embed / HNSW (s) |');
+    console.log('| records | product query (BM25 + vectors + RRF) | BM25, bounded lists | BM25, every match | HNSW k=10 | exact brute force k=10 | build: FTS + lists / embed / HNSW (s) |');
     console.log('|---|---|---|---|---|---|---|');
     for (const r of rows) {
-      console.log(`| ${r.records.toLocaleString('en-US')} | ${fmt(r.p50_ms.product)} | ${fmt(r.p50_ms.bm25)} | ${fmt(r.p50_ms.hnsw, 3)} | ${fmt(r.p50_ms.brute)} | ${fmt(r.hnsw_recall_at_10, 3)} | ${fmt(r.build.fts_s, 1)} / ${fmt(r.build.embed_s, 1)} / ${fmt(r.build.hnsw_s, 1)} |`);
+      console.log(`| ${r.records.toLocaleString('en-US')} | ${fmt(r.p50_ms.product)} | ${fmt(r.p50_ms.bm25)} | ${fmt(r.p50_ms.bm25_all)} | ${fmt(r.p50_ms.hnsw, 3)} | ${fmt(r.p50_ms.brute)} | ${fmt(r.build.fts_s, 1)} / ${fmt(r.build.embed_s, 1)} / ${fmt(r.build.hnsw_s, 1)} |`);
+    }
+    console.log('\n| records | bounded BM25 top 10 ∩ every-match top 10 | bounded rankings proven exact | product queries whose vector list ranked the keyword list | HNSW recall@10 vs exact | HNSW 10th similarity / exact 10th |');
+    console.log('|---|---|---|---|---|---|');
+    for (const r of rows) {
+      console.log(`| ${r.records.toLocaleString('en-US')} | ${fmt(r.bm25_overlap_at_10, 3)} | ${fmt(r.bm25_exact_share)} | ${fmt(r.product_vector_over_keyword_list_share)} | ${fmt(r.hnsw_recall_at_10, 3)} | ${fmt(r.hnsw_tenth_similarity_ratio, 3)} |`);
+    }
+    if (efs.length > 0) {
+      console.log(`\n| records | ${efs.map((ef) => `ef ${ef}: recall@10 / p50 ms`).join(' | ')} |`);
+      console.log(`|---|${efs.map(() => '---').join('|')}|`);
+      for (const r of rows) console.log(`| ${r.records.toLocaleString('en-US')} | ${r.hnsw_ef_sweep.map((e) => `${fmt(e.recall_at_10, 3)} / ${fmt(e.p50_ms, 3)}`).join(' | ')} |`);
     }
     if (ratios !== null && rows.length > 1) {
       console.log(`\n| ratio (${large?.records.toLocaleString('en-US')} / ${small?.records.toLocaleString('en-US')}) | value |`);
       console.log('|---|---|');
       console.log(`| product query p50 | ${fmt(ratios.product_large_over_small)} |`);
-      console.log(`| BM25 p50 | ${fmt(ratios.bm25_large_over_small)} |`);
+      console.log(`| BM25 p50, bounded lists | ${fmt(ratios.bm25_large_over_small)} |`);
+      console.log(`| BM25 p50, every match | ${fmt(ratios.bm25_all_large_over_small)} |`);
       console.log(`| HNSW p50 | ${fmt(ratios.hnsw_large_over_small)} |`);
       console.log(`| brute force p50 | ${fmt(ratios.brute_large_over_small)} |`);
       console.log(`| HNSW speedup over brute force at ${small?.records.toLocaleString('en-US')} | ${fmt(ratios.hnsw_speedup_over_brute_small, 1)}× |`);
