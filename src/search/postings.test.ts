@@ -108,24 +108,31 @@ describe('bounded keyword ranking on a real index', () => {
 describe('incremental and rebuilt indexes', () => {
   const corpus = fc.array(fc.array(fc.constantFrom(...VOCAB), { minLength: 1, maxLength: 10 }), { minLength: 1, maxLength: 60 });
 
-  test('after any adds and deletes (cutting, draining and refilling lists), the readable lists and results equal a rebuild', () => {
-    // Per document: 0 kept, 1 deleted right after its batch is added, 2 deleted at the end.
-    const fate = fc.array(fc.constantFrom(0, 0, 1, 2), { minLength: 60, maxLength: 60 });
+  test('after any adds, deletes and replacements (cutting, draining and refilling lists), the readable lists and results equal a rebuild', () => {
+    // Per document: 0 kept; 1 deleted in the transaction that adds the next batch (as a sync replaces a folder);
+    // 2 deleted at the end; 3 replaced by a changed text (same doc_id) with the next batch.
+    const fate = fc.array(fc.constantFrom(0, 0, 1, 2, 3), { minLength: 60, maxLength: 60 });
     fc.assert(
       fc.property(corpus, fate, fc.integer({ min: 1, max: 4 }), (texts, fates, batches) => {
         const docs = texts.map((words, i) => doc(`d${String(i).padStart(3, '0')}`, words.join(' ')));
+        const changed = (d: IndexDocument) => doc(d.doc_id, `${d.text} ${d.text.split(' ')[0]} cap`);
         const incremental = open();
         const size = Math.ceil(docs.length / batches);
-        const drop = (when: number, from: readonly IndexDocument[]) =>
+        let previous: IndexDocument[] = [];
+        const fateOf = (d: IndexDocument) => fates[docs.findIndex((x) => x.doc_id === d.doc_id)];
+        // One more round than batches: the last batch's deletions and replacements go with an empty batch.
+        for (let b = 0; b < docs.length + size; b += size) {
+          const batch = docs.slice(b, b + size);
           incremental.transaction(() => {
-            for (const d of from) if (fates[docs.indexOf(d)] === when) incremental.deleteDocument(d.doc_id);
+            for (const d of previous) if (fateOf(d) === 1) incremental.deleteDocument(d.doc_id);
+            incremental.addDocuments([...previous.filter((d) => fateOf(d) === 3).map(changed), ...batch]);
           });
-        for (let b = 0; b < docs.length; b += size) {
-          incremental.transaction(() => incremental.addDocuments(docs.slice(b, b + size)));
-          drop(1, docs.slice(b, b + size));
+          previous = batch;
         }
-        drop(2, docs);
-        const kept = docs.filter((_, i) => fates[i] === 0);
+        incremental.transaction(() => {
+          for (const d of docs) if (fateOf(d) === 2) incremental.deleteDocument(d.doc_id);
+        });
+        const kept = docs.flatMap((d, i) => (fates[i] === 0 ? [d] : fates[i] === 3 ? [changed(d)] : []));
         const rebuilt = open();
         rebuilt.addDocuments([...kept].reverse());
         expect(readableLists(incremental)).toEqual(readableLists(rebuilt));

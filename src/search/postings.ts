@@ -83,8 +83,11 @@ export class Postings {
     this.docs = n;
   }
 
+  /** The term's state: the one this transaction already holds (a delete may have changed it), else the row's. */
   private load(row: { id: number; df: number; stored: number; cut_impact: number | null; cut_tie: number | null } | null): TermState | null {
     if (row === null) return null;
+    const held = this.states.get(row.id);
+    if (held !== undefined) return held;
     const state: TermState = { id: row.id, df: row.df, stored: row.stored, cut: row.cut_impact === null ? null : { impact: row.cut_impact, tie: Number(row.cut_tie) }, pending: new Map() };
     this.states.set(state.id, state);
     return state;
