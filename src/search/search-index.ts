@@ -78,7 +78,7 @@ export interface KeywordSearchResult {
 }
 
 export interface VectorSearchInfo {
-  /** `exact` scored every candidate; `hnsw` asked the graph. */
+  /** `exact` scored every candidate document; `hnsw` asked the graph; `candidates` scored the keyword list's documents. */
   method: 'exact' | 'hnsw' | 'candidates';
   candidates: number;
 }
@@ -136,7 +136,7 @@ export class SearchIndex {
     this.postings = new Postings(db, lists);
   }
 
-  /** Open (creating) the index; a file of another INDEX_FORMAT, or one SQLite cannot read, is replaced by an empty index. */
+  /** Open (creating) the index; a file of another INDEX_FORMAT or list length, or one SQLite cannot read, is replaced by an empty index. */
   static open(opts: SearchIndexOptions): SearchIndex {
     const dir = dirname(opts.path);
     try {
@@ -153,7 +153,7 @@ export class SearchIndex {
       const db = new Database(opts.path, { create: true });
       db.exec('PRAGMA busy_timeout = 60000');
       db.exec('PRAGMA journal_mode = WAL');
-      // The postings' B-tree takes inserts all over its key range: SQLite's default 2 MB page cache thrashes on them.
+      // Building the lists writes, and ranking reads, all over the file: SQLite's default 2 MB page cache thrashes.
       db.exec('PRAGMA cache_size = -65536');
       db.exec(SCHEMA);
       const stored = new Map((db.query("SELECT key, value FROM meta WHERE key IN ('format', 'lists')").all() as Array<{ key: string; value: string }>).map((r) => [r.key, r.value]));
