@@ -64,7 +64,7 @@ export interface CollectResult {
 
 export interface ScoreResult {
   kind: 'score';
-  /** Canonical scored-run lines joined by '\n'. */
+  /** Canonical scored-run lines joined by '\n' ('' when not emitted). */
   lines: string;
   runs: number;
   runs_by_category: Record<(typeof CATEGORIES)[number], number>;
@@ -165,17 +165,20 @@ function bucketGroups(files: readonly string[]): EvidenceRecord[][] {
 export function runScoreTask(ctx: WorkerContext, task: ScoreTask): ScoreResult {
   const lines: string[] = [];
   const runs_by_category: ScoreResult['runs_by_category'] = { accepted: 0, partially_accepted: 0, rejected: 0, needs_human_review: 0 };
+  let runs = 0;
   let valid = true;
   for (const files of task.buckets) {
     for (const records of bucketGroups(files)) {
       const [scored] = scoreRuns(records, { rules: ctx.init.rules, scored_at: ctx.init.recorded_at, scorer_version: ctx.init.scorer_version });
       if (scored === undefined) continue;
       if (!isScoredRun(scored)) valid = false;
+      runs++;
       runs_by_category[scored.category]++;
-      lines.push(canonicalJson(scored));
+      // As for evidence: with nothing to write, scored runs are counted, never serialised or sent.
+      if (ctx.init.emit_lines) lines.push(canonicalJson(scored));
     }
   }
-  return { kind: 'score', lines: lines.join('\n'), runs: lines.length, runs_by_category, valid };
+  return { kind: 'score', lines: lines.join('\n'), runs, runs_by_category, valid };
 }
 
 export function runTask(ctx: WorkerContext, task: IngestTask): Promise<TaskResult> | TaskResult {
