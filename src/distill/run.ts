@@ -16,6 +16,7 @@ import { buildFolderFiles, emptyFolderContent, folderSummary, mergeFolderContent
 import { linkEvidence, withLink, type CommitFacts, type RunLink } from './link.ts';
 import { computeDerivedFiles, derivedOptions } from '../derived/derived-files.ts';
 import { parseScratchpad } from '../scratchpad/parse-scratchpad.ts';
+import { redactScratchpad } from '../scratchpad/redact-scratchpad.ts';
 import type { ScratchpadSummary } from '../../schemas/scratchpad-summary.ts';
 
 /** A line as the context's reader yields it: CollectLine plus where the next line starts. */
@@ -111,8 +112,10 @@ async function readSources(ctx: DistillContext, recordedAt: string): Promise<Rea
   const maxLineBytes = ctx.config.ingest.max_line_bytes;
   for (const source of ctx.listSourceFiles()) {
     if (source.format === SCRATCHPAD_FORMAT) {
-      const summary = await readScratchpadSource(ctx, source, recordedAt);
+      const counts = new Map<string, number>();
+      const summary = await readScratchpadSource(ctx, source, recordedAt, counts);
       if (summary !== null) (content.scratchpads ??= []).push(summary);
+      content.redactions_by_rule = mergeCounts(content.redactions_by_rule, Object.fromEntries(counts));
       continue;
     }
     const saved = ctx.cache.checkpoint(source.path);
@@ -192,13 +195,14 @@ const scratchpadKey = (path: string) => `scratchpad_sha256:${path}`;
 
 /**
  * A scratchpad source's summary when its bytes changed since the last one summarized (its sha256 is kept in the
- * cache), else null. Deterministic only: the LLM refinement belongs to `git distill scratchpad`, not the pipeline.
+ * cache), else null; redacted like every evidence text before it can reach the branch. Deterministic only: the
+ * LLM refinement belongs to `git distill scratchpad`, not the pipeline.
  */
-async function readScratchpadSource(ctx: DistillContext, source: SourceFile, recordedAt: string): Promise<ScratchpadSummary | null> {
+async function readScratchpadSource(ctx: DistillContext, source: SourceFile, recordedAt: string, counts: Map<string, number>): Promise<ScratchpadSummary | null> {
   const bytes = await ctx.readFile(source.path);
   const sha = sha256Hex(bytes);
   if (ctx.cache.getMeta(scratchpadKey(source.display_path)) === sha) return null;
-  return parseScratchpad({ run_id: `scratchpad:${source.display_path}`, source_file: source.display_path, bytes, recorded_at: recordedAt });
+  return redactScratchpad(parseScratchpad({ run_id: `scratchpad:${source.display_path}`, source_file: source.display_path, bytes, recorded_at: recordedAt }), ctx.redact, counts);
 }
 
 function mergeCounts(a: Record<string, number>, b: Record<string, number>): Record<string, number> {
