@@ -12,7 +12,7 @@ import { writeWithRetry, type DistillStore } from '../store/store.ts';
 import { COMMIT_FILES, COMMITS_DIR, commitDir, receiptFile, sourceOidOfPath } from '../store/layout.ts';
 import type { Receipt } from '../../schemas/receipt.ts';
 import type { DistillCache, StepUpdate } from './cache.ts';
-import { buildFolderFiles, emptyFolderContent, folderSummary, mergeFolderContent, parseFolderFiles, type FolderContent, type FolderSetup } from './build-folder.ts';
+import { buildFolderFiles, emptyFolderContent, folderSummary, mergeFolderContent, parseFolderFiles, type FolderContent, type FolderDrift, type FolderSetup } from './build-folder.ts';
 import { linkEvidence, withLink, type CommitFacts, type RunLink } from './link.ts';
 import { computeDerivedFiles, derivedOptions } from '../derived/derived-files.ts';
 import { parseScratchpad } from '../scratchpad/parse-scratchpad.ts';
@@ -61,6 +61,11 @@ export interface DistillContext {
   /** sha256 and length of bytes [start, end) of a file. */
   hashRange(path: string, start: number, end: number): Promise<{ sha256: string; bytes: number }>;
   commitFacts(oid: string): Promise<SourceCommit>;
+  /**
+   * The commit's drift report (src/drift), given the evidence its folder will hold; null when its tree has no
+   * requirement docs. Absent: the pipeline stores no drift (contexts built for tests of other stages).
+   */
+  computeDrift?(oid: string, evidence: readonly EvidenceRecord[]): Promise<FolderDrift | null>;
   sleep(ms: number): Promise<void>;
 }
 
@@ -350,7 +355,10 @@ export async function distillCommit(ctx: DistillContext, oid: string, opts: Dist
     }
     const stored = await ctx.store.readCommit(commit.oid);
     const add: FolderContent = { ...read.content, evidence: [...linked.linked, ...(late.get(commit.oid) ?? [])] };
-    const files = buildFolderFiles(mergeFolderContent(stored === null ? emptyFolderContent() : parseFolderFiles(stored), add), commit, setup);
+    const merged = mergeFolderContent(stored === null ? emptyFolderContent() : parseFolderFiles(stored), add);
+    const drift = await computeFolderDrift(ctx, commit.oid, merged.evidence);
+    if (drift !== null) merged.drift = drift;
+    const files = buildFolderFiles(merged, commit, setup);
     if (!sameFiles(stored, files)) journal.push({ source_oid: commit.oid, subject: commit.subject, date: commit.committed_at, files });
 
     // (e) then (d): the cache and the journal move together; the branch follows from the journal.
@@ -387,6 +395,32 @@ export async function distillCommit(ctx: DistillContext, oid: string, opts: Dist
       pending: linked.pending.length,
       skipped: read.skipped,
     };
+  });
+}
+
+async function computeFolderDrift(ctx: DistillContext, oid: string, evidence: readonly EvidenceRecord[]): Promise<FolderDrift | null> {
+  if (ctx.computeDrift === undefined || !ctx.config.drift.enabled) return null;
+  return ctx.computeDrift(oid, evidence);
+}
+
+/**
+ * Compute a commit's drift report and store it in its folder (created when the commit was never distilled),
+ * under the same lock and journal as a distill step. Returns the report (null: no docs at the commit) and
+ * whether the branch changed.
+ */
+export async function storeCommitDrift(ctx: DistillContext, oid: string): Promise<{ drift: FolderDrift | null; head: string | null; changed: boolean }> {
+  return ctx.cache.withLock(async () => {
+    await drainJournal(ctx);
+    const facts = await ctx.commitFacts(oid);
+    const stored = await ctx.store.readCommit(oid);
+    const content = stored === null ? emptyFolderContent() : parseFolderFiles(stored);
+    const drift = ctx.computeDrift === undefined ? null : await ctx.computeDrift(oid, content.evidence);
+    if (drift === null) return { drift, head: await ctx.store.head(), changed: false };
+    content.drift = drift;
+    const files = buildFolderFiles(content, facts, folderSetup(ctx));
+    if (sameFiles(stored, files)) return { drift, head: await ctx.store.head(), changed: false };
+    ctx.cache.applyStep({ checkpoints: [], add_pending: [], remove_pending: [], run_links: [], seen: [], journal: [{ source_oid: oid, subject: facts.subject, date: facts.committed_at, files }] });
+    return { drift, head: await drainJournal(ctx), changed: true };
   });
 }
 

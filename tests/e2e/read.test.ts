@@ -276,7 +276,7 @@ describe('log and verify on a repository without a distill branch', () => {
 
   test('every commit is listed as not distilled and verify --all has nothing to check', async () => {
     const c = await repo.commit({ 'a.txt': 'a\n' }, 'First');
-    expect(JSON.parse((await cli(['log', '--json'], repo.dir)).stdout)).toEqual([{ oid: c, subject: 'First', distilled: false, counts: null, receipts_valid: null, playbooks: [] }]);
+    expect(JSON.parse((await cli(['log', '--json'], repo.dir)).stdout)).toEqual([{ oid: c, subject: 'First', distilled: false, counts: null, receipts_valid: null, playbooks: [], drift: null }]);
     expect(await cli(['verify', '--all'], repo.dir)).toEqual({ code: 0, stdout: 'nothing to verify: refs/heads/distill has no distilled commits\n', stderr: '' });
   });
 });
