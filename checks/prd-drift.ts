@@ -260,7 +260,18 @@ interface Evaluation {
   testStems: Set<string>;
 }
 
+/** A snapshot is evaluated once: the findings and the report's summary read the same evaluation. */
+const evaluations = new WeakMap<PrdDriftSnapshot, Evaluation>();
+
 function evaluate(snap: PrdDriftSnapshot): Evaluation {
+  const cached = evaluations.get(snap);
+  if (cached !== undefined) return cached;
+  const ev = evaluateUncached(snap);
+  evaluations.set(snap, ev);
+  return ev;
+}
+
+function evaluateUncached(snap: PrdDriftSnapshot): Evaluation {
   const tree = buildTreeIndex(snap.tree_paths, snap.test_globs);
   const docs = snap.docs.map((d) => parseRequirementDoc(d.path, d.text, { id_patterns: snap.id_patterns }));
   const tracesById = new Map<string, Array<{ path: string; line: number; test: boolean }>>();
@@ -803,7 +814,8 @@ export function computeDriftSummary(snap: PrdDriftSnapshot, findings: readonly F
 
 /** The DriftReport for a commit: docs with their claim counts, the summary, and the findings as given (marked against a base or not). */
 export function buildDriftReport(snap: PrdDriftSnapshot, findings: readonly Finding[], base_oid: string | null): DriftReport {
-  const docs = snap.docs.map((d) => ({ path: d.path, blob_oid: d.blob_oid, claim_count: parseRequirementDoc(d.path, d.text, { id_patterns: snap.id_patterns }).claims.length }));
+  const parsed = evaluate(snap).docs;
+  const docs = snap.docs.map((d, i) => ({ path: d.path, blob_oid: d.blob_oid, claim_count: (parsed[i] as ParsedDoc).claims.length }));
   return {
     schema_version: DRIFT_REPORT_SCHEMA_VERSION,
     commit_oid: snap.commit_oid,

@@ -10,7 +10,8 @@ const decoder = new TextDecoder();
 /** Every blob in the commit's tree: path → blob oid (submodules and symlinks included as paths). */
 async function readTree(git: Git, commit: string): Promise<Map<string, string>> {
   const out = new Map<string, string>();
-  for await (const rec of git.records(['ls-tree', '-r', '-z', '--full-tree', commit], 0)) {
+  // One read of the whole listing: a record at a time through an async generator costs more than the parse.
+  for (const rec of (await git.run(['ls-tree', '-r', '-z', '--full-tree', commit])).stdoutText.split('\0')) {
     const tab = rec.indexOf('\t');
     if (tab < 0) continue;
     const [, type, oid] = rec.slice(0, tab).split(' ');
@@ -139,6 +140,11 @@ export interface ReadSnapshotInput {
  */
 export async function readDriftSnapshot(input: ReadSnapshotInput): Promise<PrdDriftSnapshot | null> {
   const { git, commit, config } = input;
+  // Most commits of most repositories have none of the docs: ask for exactly those paths before listing the whole tree.
+  if (!config.docs.some((d) => /[*?[{]/.test(d))) {
+    const probe = await git.run(['ls-tree', '-z', '--name-only', commit, '--', ...config.docs.map((d) => `:(literal)${d}`)]);
+    if (probe.stdoutText === '') return null;
+  }
   const tree = await readTree(git, commit);
   const docPaths = selectDocs(tree.keys(), config.docs);
   if (docPaths.length === 0) return null;
