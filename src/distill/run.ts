@@ -13,7 +13,7 @@ import { COMMIT_FILES, COMMITS_DIR, commitDir, receiptFile, sourceOidOfPath } fr
 import type { Receipt } from '../../schemas/receipt.ts';
 import type { DistillCache, StepUpdate } from './cache.ts';
 import { buildFolderFiles, emptyFolderContent, folderSummary, mergeFolderContent, parseFolderFiles, type FolderContent, type FolderSetup } from './build-folder.ts';
-import { linkEvidence, withLink, type CommitFacts, type RunLink } from './link.ts';
+import { collectOidHints, linkEvidence, linkToNamedCommits, withLink, type CommitFacts, type RunLink } from './link.ts';
 import { computeDerivedFiles, derivedOptions } from '../derived/derived-files.ts';
 import { parseScratchpad } from '../scratchpad/parse-scratchpad.ts';
 import type { ScratchpadSummary } from '../../schemas/scratchpad-summary.ts';
@@ -60,6 +60,8 @@ export interface DistillContext {
   /** sha256 and length of bytes [start, end) of a file. */
   hashRange(path: string, start: number, end: number): Promise<{ sha256: string; bytes: number }>;
   commitFacts(oid: string): Promise<SourceCommit>;
+  /** Full oids of the commits `hints` name among the ancestors of `tip`; a hint naming nothing there is left out. */
+  resolveAncestors(hints: readonly string[], tip: string): Promise<Map<string, string>>;
   sleep(ms: number): Promise<void>;
 }
 
@@ -337,7 +339,11 @@ export async function distillCommit(ctx: DistillContext, oid: string, opts: Dist
       list.push(withLink(r, link));
       late.set(link.oid, list);
     }
-    const linked = linkEvidence(candidates, commit, { slack_seconds: ctx.slack_seconds, attach: opts.attach });
+    const current = linkEvidence(candidates, commit, { slack_seconds: ctx.slack_seconds, attach: opts.attach });
+    // Runs that name an earlier commit of this history join it (its folder is rebuilt like a late record's).
+    const earlier = linkToNamedCommits(current.pending, await ctx.resolveAncestors(collectOidHints(current.pending), commit.oid));
+    for (const [oid, records] of earlier.linked) late.set(oid, [...(late.get(oid) ?? []), ...records]);
+    const linked = { linked: current.linked, pending: earlier.pending, runs: [...current.runs, ...earlier.runs] };
 
     // (c) the folders this step changes: earlier commits that took late records (by oid), then this one.
     const journal: StepUpdate['journal'] = [];
