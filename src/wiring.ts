@@ -14,6 +14,7 @@ import { geminiCliAdapter, geminiCliJsonlAdapter } from './collect/adapters/gemi
 import { copilotCliAdapter } from './collect/adapters/copilot-cli.ts';
 import { langfuseAdapter } from './collect/adapters/langfuse.ts';
 import { aiderAdapter } from './collect/adapters/aider.ts';
+import { atifAdapter } from './collect/adapters/atif.ts';
 import { readLines } from './io/jsonl.ts';
 import { parseJsonGuarded, readJsonDocument } from './io/json-guard.ts';
 import { DEFAULT_REDACTION_RULES } from './redact/rules.ts';
@@ -35,6 +36,7 @@ export const ADAPTERS: readonly Adapter[] = [
   geminiCliAdapter,
   copilotCliAdapter,
   langfuseAdapter,
+  atifAdapter,
   aiderAdapter,
 ] as readonly Adapter[];
 

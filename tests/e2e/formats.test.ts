@@ -61,6 +61,9 @@ const FIXTURES = join(import.meta.dir, '..', 'fixtures');
 for (const [file, format] of [
   ['aider/lint-fixed.aider.chat.history.md', 'aider'],
   ['aider/sessions.aider.chat.history.md', 'aider'],
+  ['atif/fix-tests.trajectory.json', 'atif'],
+  ['atif/errored-no-session.trajectory.json', 'atif'],
+  ['atif/no-outcome.trajectory.json', 'atif'],
 ] as const) {
   test(`ingest detects ${format} in the fixture ${file}`, async () => {
     const r = await runCliCaptured(['ingest', join(FIXTURES, file), '--json'], { cwd: FIXTURES });
