@@ -164,9 +164,11 @@ function readMessages(messages: readonly string[], draft: EvidenceDraft, state: 
     } else if ((m = /^Aider v(\S+)/.exec(first)) !== null) {
       notes.push(`aider ${m[1]!}`);
     } else if ((m = TOKENS_RE.exec(first)) !== null) {
-      const input = parseTokenCount(m[1]!);
+      const sent = parseTokenCount(m[1]!);
       const output = parseTokenCount(m[4]!);
-      if (input !== null && output !== null) draft.tokens = { input, output, cached: (m[3] === undefined ? null : parseTokenCount(m[3])) ?? 0 };
+      const cached = (m[3] === undefined ? null : parseTokenCount(m[3])) ?? 0;
+      // "sent" is litellm's prompt count, cache hits included; our buckets are disjoint (input = the uncached prompt).
+      if (sent !== null && output !== null) draft.tokens = { input: Math.max(0, sent - cached), output, cached };
       const cost = COST_RE.exec(first)?.[1];
       if (cost !== undefined && Number.isFinite(Number(cost))) draft.cost_usd = Number(cost);
       // The usage is the model's: the ledger counts cost under the record's model.
