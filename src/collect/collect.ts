@@ -6,6 +6,7 @@ import type { IngestConfig } from '../../schemas/config.ts';
 import type { Adapter, SourceLocation } from './adapter.ts';
 import { finalizeDraft, type TextRedactor } from './finalize.ts';
 import { TextGrouper, type GroupEvent } from './group-text.ts';
+import { DistillError } from '../errors.ts';
 
 /** One line as the reader yields it (src/io/jsonl.ts). */
 export interface CollectLine {
@@ -372,7 +373,9 @@ async function collectMarkdown(
     grouper: TextGrouper;
   }
   const begin = (adapter: Adapter): Reader => {
-    if (adapter.splitLines === undefined) throw new Error(`adapter ${adapter.id} reads Markdown but has no splitLines`);
+    if (adapter.splitLines === undefined) {
+      throw new DistillError('E_INTERNAL', `adapter ${adapter.id} reads Markdown but has no splitLines`, { details: { adapter: adapter.id } });
+    }
     return { adapter, state: adapter.init(source.display_path), grouper: new TextGrouper(adapter.splitLines(), maxBytes) };
   };
   let replaying = replayUntil > 0;
@@ -434,7 +437,7 @@ async function collectMarkdown(
     pending.length = 0;
     return r;
   };
-  let detected = false;
+  let tried = false;
   for await (const line of io.readLines(source.path, { maxLineBytes: maxBytes })) {
     if (reader !== null) {
       await handle(reader, line);
@@ -443,11 +446,12 @@ async function collectMarkdown(
     pending.push(line);
     if (line.error === null && !line.blank) seen++;
     if (seen < DETECT_LOOKAHEAD) continue;
-    detected = true;
+    tried = true;
     reader = await detect();
     if (reader === null) break;
   }
-  if (reader === null && !detected && seen > 0) reader = await detect();
+  // A file shorter than the lookahead is detected on what it has.
+  if (reader === null && !tried && seen > 0) reader = await detect();
   if (reader === null) {
     // Nothing recognised the file: skipped whole, none of its lines counted.
     summary.skipped = seen === 0 ? 'no text found in the first lines' : 'no adapter recognised the text';

@@ -49,8 +49,8 @@ class OpenItem {
   readonly byte_offset: number;
   end_line: number;
   end_byte: number;
-  head: string;
-  #parts: string[] = [];
+  readonly head: string;
+  #lines: string[] = [];
   #bytes = 0;
   #hash: Hash | null = null;
   readonly #max: number;
@@ -62,34 +62,32 @@ class OpenItem {
     this.end_byte = first.byte_offset + first.byte_length;
     this.head = first.text.slice(0, HEAD_CHARS);
     this.#max = max;
-    this.#add(first, true);
+    this.#bytes = first.byte_length;
+    this.#lines.push(first.text);
+    if (this.#bytes > max) this.#spill();
   }
 
   add(line: TextLine): void {
-    this.#add(line, false);
     this.end_line = line.line;
     this.end_byte = line.byte_offset + line.byte_length;
-  }
-
-  #add(line: TextLine, first: boolean): void {
-    const piece = first ? line.text : '\n' + line.text;
-    this.#bytes += line.byte_length + (first ? 0 : 1);
-    if (this.#hash === null && this.#bytes <= this.#max) {
-      this.#parts.push(piece);
+    this.#bytes += line.byte_length + 1;
+    if (this.#hash !== null) {
+      this.#hash.update('\n' + line.text);
       return;
     }
-    if (this.#hash === null) {
-      this.#hash = createHash('sha256');
-      for (const p of this.#parts) this.#hash.update(p);
-      this.#parts = [];
-    }
-    this.#hash.update(piece);
+    this.#lines.push(line.text);
+    if (this.#bytes > this.#max) this.#spill();
+  }
+
+  // Over the cap: hash what is held and drop it; later lines are only hashed.
+  #spill(): void {
+    this.#hash = createHash('sha256').update(this.#lines.join('\n'));
+    this.#lines = [];
   }
 
   close(): TextItem {
-    const text = this.#hash === null ? this.#parts.join('') : null;
-    const digest = this.#hash?.digest('hex') ?? null;
-    let sha: string | null = digest;
+    const text = this.#hash === null ? this.#lines.join('\n') : null;
+    let sha: string | null = this.#hash?.digest('hex') ?? null;
     return {
       line: this.line,
       end_line: this.end_line,

@@ -133,7 +133,8 @@ async function readSources(ctx: DistillContext, recordedAt: string): Promise<Rea
     let fromLine = nextLine;
     // A stateful adapter (a session header on line 1, tool calls paired with later results) cannot start
     // mid-file: read from the top and let collect replay the lines before `start` without counting them.
-    const replayFor = (id: string | null): number => {
+    // Sets where the next read starts and returns its replay_until.
+    const startRead = (id: string | null): number => {
       const replay = !container && start > 0 && adapterOf(id)?.stateful === true;
       from = replay ? 0 : start;
       fromLine = replay ? 1 : nextLine;
@@ -160,7 +161,7 @@ async function readSources(ctx: DistillContext, recordedAt: string): Promise<Rea
       // Lines the branch already counted (the cache was rebuilt): reread them only to re-find evidence
       // that was still pending; their counts and quarantine entries are on the branch already.
       stopAt = covered;
-      const replayUntil = replayFor(format);
+      const replayUntil = startRead(format);
       const again = await collectSource(io, { path: source.path, display_path: source.display_path, format, replay_until: replayUntil }, opts, {
         evidence: (r) => void evidence.push(r),
         quarantine: () => undefined,
@@ -171,7 +172,7 @@ async function readSources(ctx: DistillContext, recordedAt: string): Promise<Rea
     }
     const summary = await collectSource(
       io,
-      { path: source.path, display_path: source.display_path, format: detected, replay_until: replayFor(detected) },
+      { path: source.path, display_path: source.display_path, format: detected, replay_until: startRead(detected) },
       opts,
       { evidence: (r) => void evidence.push(r), quarantine: (q) => void quarantine.push(q) },
     );

@@ -19,28 +19,35 @@ const HEADER_RE = /^# aider chat started at (\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{
 const USER_RE = /^####(?: .*)?$/;
 const TOOL_RE = /^>(?: |$)/;
 /** Every line aider itself writes ends with two spaces (a Markdown line break). */
-const ENDS_MESSAGE = /  $/;
+const endsMessage = (text: string): boolean => text.endsWith('  ');
+const HASH = 35; // '#'
+const QUOTE = 62; // '>'
 
 type ItemKind = 'header' | 'user' | 'command' | 'tool' | 'assistant';
 
 /** A user line is `#### ...` ending in aider's two spaces; a reply's own `#### Heading` lacks them. */
 function isUserLine(text: string): boolean {
-  return USER_RE.test(text.trimEnd()) && (ENDS_MESSAGE.test(text) || text.trimEnd() === '####');
+  if (text.charCodeAt(0) !== HASH) return false;
+  const trimmed = text.trimEnd();
+  return USER_RE.test(trimmed) && (endsMessage(text) || trimmed === '####');
 }
+
+const isHeader = (text: string): boolean => text.charCodeAt(0) === HASH && HEADER_RE.test(text);
+const isToolLine = (text: string): boolean => text.charCodeAt(0) === QUOTE && TOOL_RE.test(text);
+
+/** Commands that send their text to the model (with the spaces after them): a user turn, not a tool run. */
+const CHAT_COMMANDS = /^\/(?:ask|code|architect|context|help|ok)\b\s*/;
 
 function userKind(text: string): 'user' | 'command' {
   const typed = text.replace(/^####\s?/, '');
   return /^[/!]/.test(typed) && !CHAT_COMMANDS.test(typed) ? 'command' : 'user';
 }
 
-/** Commands that send their text to the model: a user turn, not a tool run. */
-const CHAT_COMMANDS = /^\/(?:ask|code|architect|context|help|ok)\b/;
-
 /** The kind of item a line opens (what `map` also reads from an item's first line). */
 function kindOfFirstLine(text: string): ItemKind {
-  if (HEADER_RE.test(text)) return 'header';
+  if (isHeader(text)) return 'header';
   if (isUserLine(text)) return userKind(text);
-  if (TOOL_RE.test(text)) return 'tool';
+  if (isToolLine(text)) return 'tool';
   return 'assistant';
 }
 
@@ -55,29 +62,30 @@ export function createAiderSplitter(): LineSplitter {
   let unfinished = false;
   return {
     next(text: string, afterBlank: boolean): LineVerdict {
+      const tool = isToolLine(text);
       const start = (kind: ItemKind): LineVerdict => {
         open = kind;
-        unfinished = (kind === 'tool' || kind === 'command') && TOOL_RE.test(text) && !ENDS_MESSAGE.test(text);
+        unfinished = (kind === 'tool' || kind === 'command') && tool && !endsMessage(text);
         return 'start';
       };
-      if (HEADER_RE.test(text)) return start('header');
+      if (isHeader(text)) return start('header');
       const user = isUserLine(text);
+      const aiders = open === 'tool' || open === 'command';
       // A line right under aider's message (no blank between) continues it, as Markdown reads a lazy blockquote
       // line; an unfinished message also takes the lines after blank ones, up to its closing two spaces.
-      if (!user && (open === 'tool' || open === 'command') && (unfinished || (!afterBlank && !TOOL_RE.test(text)))) {
-        unfinished = !ENDS_MESSAGE.test(text);
+      if (!user && aiders && (unfinished || (!afterBlank && !tool))) {
+        unfinished = !endsMessage(text);
         return 'continue';
       }
       if (user) {
         if ((open === 'user' || open === 'command') && !afterBlank) return 'continue';
         return start(userKind(text));
       }
-      if (TOOL_RE.test(text)) {
-        const joins = (open === 'tool' || open === 'command') && !afterBlank;
+      if (tool) {
         // A quote inside a reply has no trailing two spaces; aider's own line after the reply's blank does.
-        const quote = open === 'assistant' && !(afterBlank && ENDS_MESSAGE.test(text));
-        if (joins || quote) {
-          if (open !== 'assistant') unfinished = !ENDS_MESSAGE.test(text);
+        const quote = open === 'assistant' && !(afterBlank && endsMessage(text));
+        if ((aiders && !afterBlank) || quote) {
+          if (aiders) unfinished = !endsMessage(text);
           return 'continue';
         }
         return start('tool');
@@ -138,7 +146,7 @@ const MODEL_ERROR_RE = /^(?:litellm\.\w+(?:Error|Exception)\b|Model .+ has hit a
 function splitMessages(lines: readonly string[]): string[] {
   const out: string[] = [];
   for (const line of lines) {
-    if (TOOL_RE.test(line)) out.push(line.slice(2).trimEnd());
+    if (isToolLine(line)) out.push(line.slice(2).trimEnd());
     else if (out.length > 0) out[out.length - 1] += '\n' + line.trimEnd();
     else out.push(line.trimEnd());
   }
@@ -290,7 +298,7 @@ function mapUser(lines: readonly string[], state: AiderState): MapResult {
   }
   const draft = baseDraft(state, 'message', 'human');
   // A chat-mode command (/ask, /code, /architect ...) sends the rest of the line to the model.
-  draft.input_text = text.replace(/^\/(?:ask|code|architect|context|help|ok)\b\s*/, '');
+  draft.input_text = text.replace(CHAT_COMMANDS, '');
   return { ok: true, draft };
 }
 
