@@ -1,6 +1,5 @@
 // Adapter for ATIF, Harbor's Agent Trajectory Interchange Format (ATIF-v1.x): a trajectory is a run; each step, with its tool calls and their observations, is evidence.
 import { canonicalSha256 } from '../../canonical.ts';
-import type { ToolCall } from '../../../schemas/evidence-record.ts';
 import { emptyDraft } from '../adapter.ts';
 import type { Adapter, DetectProbe, EvidenceDraft, MapRejection, MapResult, SourceLocation } from '../adapter.ts';
 import { inferModelProvider } from './lakehouse/infer-model-provider.ts';
