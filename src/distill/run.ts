@@ -4,7 +4,7 @@ import type { DistillConfig } from '../../schemas/config.ts';
 import type { EvidenceRecord } from '../../schemas/evidence-record.ts';
 import type { QuarantineEntry } from '../../schemas/quarantine-entry.ts';
 import type { Adapter } from '../collect/adapter.ts';
-import { collectSource, isJsonContainerPath, type CollectIo, type CollectLine } from '../collect/collect.ts';
+import { collectSource, containerOfPath, type CollectIo, type CollectLine } from '../collect/collect.ts';
 import type { TextRedactor } from '../collect/finalize.ts';
 import type { ReadCheckpoint, ResumeDecision } from '../io/checkpoint.ts';
 import type { ScoringRule } from '../score/rules.ts';
@@ -13,7 +13,7 @@ import { COMMIT_FILES, COMMITS_DIR, commitDir, receiptFile, sourceOidOfPath } fr
 import type { Receipt } from '../../schemas/receipt.ts';
 import type { DistillCache, StepUpdate } from './cache.ts';
 import { buildFolderFiles, emptyFolderContent, folderSummary, mergeFolderContent, parseFolderFiles, type FolderContent, type FolderDrift, type FolderSetup } from './build-folder.ts';
-import { linkEvidence, withLink, type CommitFacts, type RunLink } from './link.ts';
+import { collectOidHints, linkEvidence, linkToNamedCommits, withLink, type CommitFacts, type RunLink } from './link.ts';
 import { computeDerivedFiles, derivedOptions } from '../derived/derived-files.ts';
 import { parseScratchpad } from '../scratchpad/parse-scratchpad.ts';
 import { redactScratchpad } from '../scratchpad/redact-scratchpad.ts';
@@ -66,6 +66,8 @@ export interface DistillContext {
    * requirement docs. Absent: the pipeline stores no drift (contexts built for tests of other stages).
    */
   computeDrift?(oid: string, evidence: readonly EvidenceRecord[]): Promise<FolderDrift | null>;
+  /** Full oids of the commits `hints` name among the ancestors of `tip`; a hint naming nothing there is left out. */
+  resolveAncestors(hints: readonly string[], tip: string): Promise<Map<string, string>>;
   sleep(ms: number): Promise<void>;
 }
 
@@ -126,22 +128,29 @@ async function readSources(ctx: DistillContext, recordedAt: string): Promise<Rea
     const saved = ctx.cache.checkpoint(source.path);
     const decision = await ctx.inspectSource(source.path, saved?.checkpoint ?? null);
     if (decision.action === 'unchanged') continue;
-    const container = isJsonContainerPath(source.path) && source.format === null;
     // A resumed read starts mid-file, past the lines detection needs: reuse the format found at the first read.
     const format = decision.action === 'resume' ? (saved?.format ?? source.format) : source.format;
+    const adapterOf = (id: string | null) => (id === null ? undefined : ctx.adapters.find((a) => a.id === id));
+    // A JSON document is read whole every time it changed; lines (JSONL, Markdown) from the checkpoint on.
+    const container = (adapterOf(format)?.container ?? containerOfPath(source.path)) === 'json';
     let start = container ? 0 : decision.startOffset;
     let stopAt = Infinity;
     let end = container ? decision.size : start;
     let nextLine = container ? 1 : decision.startLine;
+    let from = start;
+    let fromLine = nextLine;
     // A stateful adapter (a session header on line 1, tool calls paired with later results) cannot start
     // mid-file: read from the top and let collect replay the lines before `start` without counting them.
-    const stateful = !container && decision.action === 'resume' && ctx.adapters.find((a) => a.id === format)?.stateful === true;
-    const replayUntil = stateful ? start : 0;
+    // Sets where the next read starts and returns its replay_until.
+    const startRead = (id: string | null): number => {
+      const replay = !container && start > 0 && adapterOf(id)?.stateful === true;
+      from = replay ? 0 : start;
+      fromLine = replay ? 1 : nextLine;
+      return replay ? start : 0;
+    };
     const io: CollectIo = {
       readLines: (path) =>
         (async function* () {
-          const from = stateful ? 0 : start;
-          const fromLine = stateful ? 1 : nextLine;
           for await (const line of ctx.readLines(path, { maxLineBytes, startOffset: from, startLine: fromLine })) {
             // An unterminated last line may still be being written: leave it for the next step.
             if (!line.terminated || line.byte_offset >= stopAt) break;
@@ -160,7 +169,8 @@ async function readSources(ctx: DistillContext, recordedAt: string): Promise<Rea
       // Lines the branch already counted (the cache was rebuilt): reread them only to re-find evidence
       // that was still pending; their counts and quarantine entries are on the branch already.
       stopAt = covered;
-      const again = await collectSource(io, { path: source.path, display_path: source.display_path, format }, opts, {
+      const replayUntil = startRead(format);
+      const again = await collectSource(io, { path: source.path, display_path: source.display_path, format, replay_until: replayUntil }, opts, {
         evidence: (r) => void evidence.push(r),
         quarantine: () => undefined,
       });
@@ -170,7 +180,7 @@ async function readSources(ctx: DistillContext, recordedAt: string): Promise<Rea
     }
     const summary = await collectSource(
       io,
-      { path: source.path, display_path: source.display_path, format: detected, replay_until: replayUntil },
+      { path: source.path, display_path: source.display_path, format: detected, replay_until: startRead(detected) },
       opts,
       { evidence: (r) => void evidence.push(r), quarantine: (q) => void quarantine.push(q) },
     );
@@ -339,7 +349,11 @@ export async function distillCommit(ctx: DistillContext, oid: string, opts: Dist
       list.push(withLink(r, link));
       late.set(link.oid, list);
     }
-    const linked = linkEvidence(candidates, commit, { slack_seconds: ctx.slack_seconds, attach: opts.attach });
+    const current = linkEvidence(candidates, commit, { slack_seconds: ctx.slack_seconds, attach: opts.attach });
+    // Runs that name an earlier commit of this history join it (its folder is rebuilt like a late record's).
+    const earlier = linkToNamedCommits(current.pending, await ctx.resolveAncestors(collectOidHints(current.pending), commit.oid));
+    for (const [oid, records] of earlier.linked) late.set(oid, [...(late.get(oid) ?? []), ...records]);
+    const linked = { linked: current.linked, pending: earlier.pending, runs: [...current.runs, ...earlier.runs] };
 
     // (c) the folders this step changes: earlier commits that took late records (by oid), then this one.
     const journal: StepUpdate['journal'] = [];

@@ -336,6 +336,7 @@ describe('init', () => {
       { what: `~/.claude/projects/${root.replace(/[/.]/g, '-')}-other`, reason: `1 session ran in ${root}-other, not this repository` },
       { what: '~/.codex/sessions/', reason: '1 rollout ran in /somewhere/else, not this repository' },
       { what: '~/.gemini/tmp/', reason: 'not present (Gemini CLI not used on this machine)' },
+      { what: '.aider.chat.history.md', reason: 'not present (Aider not used in this repository)' },
     ]);
     const config = JSON.parse(readFileSync(join(root, '.distill', 'config.json'), 'utf8'));
     expect(config).toEqual({ schema_version: 1, ref: 'refs/heads/distill', sources: expectedSources });
