@@ -215,7 +215,7 @@ interface ClaimEval {
   claim: Claim;
   doc: ParsedDoc;
   refs: RefResult[];
-  /** Own and descendants' evidence. */
+  /** Files the claim's own names resolve to: implementation and tests (aggregate() adds its descendants'). */
   impl: string[];
   tests: string[];
   /** Code files it names (a test file named after one of them is test evidence). */
