@@ -121,7 +121,7 @@ export async function runActionCommand(env: CliEnv, values: ParsedValues, runner
       async distill(ev) {
         const notes: string[] = [];
         if (hasOrigin) {
-          const sync = await openSync(root, DEFAULT_REMOTE, env.version, DEFAULT_ATTEMPTS);
+          const sync = await openSync(root, 'pull', DEFAULT_REMOTE, env.version, DEFAULT_ATTEMPTS);
           try {
             const pulled = await pullDistill(sync.opts);
             notes.push(`distill branch: ${pulled.action} from ${DEFAULT_REMOTE}`);
@@ -151,7 +151,7 @@ export async function runActionCommand(env: CliEnv, values: ParsedValues, runner
         return linkMergedPr((await context()).ctx, git, ev);
       },
       async push() {
-        const sync = await openSync(root, DEFAULT_REMOTE, env.version, DEFAULT_ATTEMPTS);
+        const sync = await openSync(root, 'push', DEFAULT_REMOTE, env.version, DEFAULT_ATTEMPTS);
         try {
           const pushed = await pushDistill(sync.opts);
           return pushed.pushed ? `pushed the distill branch to ${DEFAULT_REMOTE} (${pushed.attempts} tr${pushed.attempts === 1 ? 'y' : 'ies'})` : `${DEFAULT_REMOTE} already had the distill branch`;
