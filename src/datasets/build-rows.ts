@@ -390,7 +390,8 @@ export function renderPlaybookText(p: Playbook): string {
 
 /**
  * The Ragas eval set: per accepted run, the last question before its answer, the contexts the run
- * retrieved (else its own knowledge chunks), the answer as response and as reference.
+ * retrieved (else its own knowledge chunks), and the accepted answer as reference. No `response`: the
+ * system under test writes it, so a response metric measures that system, not the run's own answer.
  */
 export function buildRagEvalCandidates(runs: readonly ExportRun[], chunks: readonly Candidate[], redact: TextRedactor, counts: Map<string, number>): { candidates: Candidate[]; skips: Skip[] } {
   const candidates: Candidate[] = [];
@@ -419,7 +420,7 @@ export function buildRagEvalCandidates(runs: readonly ExportRun[], chunks: reado
     }
     const body = { user_input: question.content, retrieved_contexts: contexts, reference: final.content };
     const id = sha256Hex(canonicalJson(body));
-    const row = { schema_version: 1, id, user_input: question.content, retrieved_contexts: contexts, response: final.content, reference: final.content, run_id: r.run.run_id, task_type: r.run.task_type, provenance: final.provenance };
+    const row = { schema_version: 1, id, user_input: question.content, retrieved_contexts: contexts, reference: final.content, run_id: r.run.run_id, task_type: r.run.task_type, provenance: final.provenance };
     candidates.push({ format: 'rag-eval', id, group: r.run.task_id, text: `${question.content}\n${final.content}`, runs: [{ run_id: r.run.run_id, category: r.run.category }], row, sidecar: null });
   }
   return { candidates, skips };

@@ -2,7 +2,7 @@
 import { describe, expect, test } from 'bun:test';
 import { buildExport, type BuiltExport } from './build-export.ts';
 import { fixturePlan, scoreFixtureRuns, type RunSpec } from './export.fixture.ts';
-import { validatePreferenceOpenAi, validateSftOpenAi, validateSftTrl } from './validate.ts';
+import { validatePreferenceOpenAi, validateRagEval, validateSftOpenAi, validateSftTrl } from './validate.ts';
 
 const TOOL_RUNS: RunSpec[] = [
   {
@@ -132,6 +132,19 @@ describe('OpenAI fine-tuning format', () => {
     expect(validatePreferenceOpenAi({ ...line, non_preferred_output: line!.preferred_output }, side)).toContain('identical');
     expect(validatePreferenceOpenAi({ ...line, preferred_output: [...(line!.preferred_output as Msg[]), ...(line!.preferred_output as Msg[])] }, side)).toContain('exactly one assistant message');
     expect(validatePreferenceOpenAi(line, { ...side, run_ids: ['r-accepted', 'r-accepted'] })).toContain('two different runs');
+  });
+});
+
+describe('Ragas eval set', () => {
+  test('a row leaves response to the system under test: the accepted answer is only the reference', () => {
+    const runs = scoreFixtureRuns([{ ...TOOL_RUNS[0]!, retrieved_context: ['origin is the GitHub remote'] }]);
+    const [row] = rows(buildExport(runs, [], fixturePlan({ kinds: ['rag'] })), 'rag/eval.test.jsonl');
+    expect(Object.keys(row!).sort()).toEqual(['id', 'provenance', 'reference', 'retrieved_contexts', 'run_id', 'schema_version', 'task_type', 'user_input']);
+    expect(row!.reference).toBe('Pushed main to origin; the remote is up to date.');
+    expect(row!.user_input).toBe('push this repository to github');
+    // A response copied from the reference would score any response metric perfectly: the validator refuses it.
+    expect(validateRagEval(row)).toBeNull();
+    expect(validateRagEval({ ...row, response: row!.reference })).toContain('response');
   });
 });
 

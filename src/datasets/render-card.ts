@@ -72,6 +72,8 @@ export function renderDatasetCard(input: { plan: ExportPlan; kinds: readonly Kin
     '  so the survivor never depends on the order the runs were read.',
     `- splits: by task group (task_id): sha256(${q(plan.config.seed)}, task_id) as a fraction, train < ${sp.train} <= validation < ${sp.train + sp.validation} <= test.`,
     '  A task group never straddles splits, and adding runs never moves an existing row. The RAG corpus is one train split, its eval set one test split.',
+    '- rag_eval: Ragas single-turn rows with `user_input`, `retrieved_contexts` and `reference` (the accepted answer); `response` is left out',
+    '  for the system under test to fill, so no response metric is scored against a copy of its own reference.',
     '',
     '## Loading',
     '',
