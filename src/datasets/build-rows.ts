@@ -27,6 +27,8 @@ export interface Candidate {
   id: string;
   /** The task group that decides the split. */
   group: string;
+  /** The latest start among the runs the row draws on: the earliest row of a duplicate cluster survives (see curate.ts). */
+  time: string;
   /** The content compared for duplicates. */
   text: string;
   runs: Array<{ run_id: string; category: ScoreCategory }>;
@@ -87,6 +89,18 @@ function splitRun(r: ExportRun, redact: TextRedactor, counts: Map<string, number
 
 const isSkip = (v: Split | Skip): v is Skip => 'reason' in v;
 
+/** When a run started: its earliest evidence timestamp, "" when none has one (such runs sort first). */
+const starts = new WeakMap<readonly EvidenceRecord[], string>();
+function startOf(r: ExportRun): string {
+  let start = starts.get(r.evidence);
+  if (start === undefined) {
+    start = '';
+    for (const e of r.evidence) if (e.timestamp !== null && (start === '' || e.timestamp < start)) start = e.timestamp;
+    starts.set(r.evidence, start);
+  }
+  return start;
+}
+
 /** Text of the turns for duplicate detection: roles, contents and calls in order. */
 function turnsText(turns: readonly Turn[]): string {
   return turns
@@ -112,7 +126,7 @@ export function buildSftCandidates(runs: readonly ExportRun[], format: ExportFor
       continue;
     }
     const tools = buildTools(s.all);
-    const base = { group: r.run.task_id, text: turnsText(s.all), runs: [{ run_id: r.run.run_id, category: r.run.category }] };
+    const base = { group: r.run.task_id, time: startOf(r), text: turnsText(s.all), runs: [{ run_id: r.run.run_id, category: r.run.category }] };
     if (format === 'trl') {
       const prompt = s.prompt.map(renderTrlMessage);
       const completion = [renderTrlAssistant(s.completion)];
@@ -174,15 +188,11 @@ export function buildKtoCandidates(runs: readonly ExportRun[], redact: TextRedac
       provenance: s.completion.provenance,
     };
     // The label is part of the text: the same completion accepted once and rejected once is not a duplicate.
-    candidates.push({ format: 'kto-trl', id, group: r.run.task_id, text: `label:${label}\n${turnsText(s.all)}`, runs: [{ run_id: r.run.run_id, category: r.run.category }], row, sidecar: null });
+    candidates.push({ format: 'kto-trl', id, group: r.run.task_id, time: startOf(r), text: `label:${label}\n${turnsText(s.all)}`, runs: [{ run_id: r.run.run_id, category: r.run.category }], row, sidecar: null });
   }
   return { candidates, skips };
 }
 
-const startOf = (r: ExportRun): string => {
-  const first = [...r.evidence].sort(compareEvidence)[0];
-  return first?.timestamp ?? '';
-};
 
 function overrideRecord(r: ExportRun): EvidenceRecord | null {
   const all = r.evidence.filter((e) => e.human_override !== null).sort(compareEvidence);
@@ -215,9 +225,10 @@ function pairOrigin(chosen: ExportRun, rejected: ExportRun, task: readonly Expor
 }
 
 /**
- * Preference pairs per task: each rejected run against one accepted run of the same task_id (the one an
- * override names, else the first accepted after it, else the first accepted), when an override, a
- * consensus split or a retry says why. chosen and rejected always come from two different runs.
+ * Preference pairs per task: each rejected run against the earliest accepted run of the same task_id that
+ * something orders against it (an override on either side, or a retry: the accepted run started later).
+ * The earliest, so runs that start later never replace an existing pair. chosen and rejected always come
+ * from two different runs.
  */
 export function buildPreferenceCandidates(runs: readonly ExportRun[], format: ExportFormat, redact: TextRedactor, counts: Map<string, number>): { candidates: Candidate[]; skips: Skip[] } {
   const candidates: Candidate[] = [];
@@ -234,11 +245,11 @@ export function buildPreferenceCandidates(runs: readonly ExportRun[], format: Ex
     const rejected = list.filter((r) => r.run.category === 'rejected');
     if (accepted.length === 0 || rejected.length === 0) continue;
     for (const rej of rejected) {
-      const byOverride = accepted.find((a) => overrideRecord(a)?.human_override?.decision === 'accept');
-      const chosen = byOverride ?? accepted.find((a) => startOf(a) > startOf(rej)) ?? accepted[0]!;
-      const origin = pairOrigin(chosen, rej, list);
-      if (origin === null) {
-        skips.push({ run_id: rej.run.run_id, reason: `no override, consensus split or retry orders it against ${chosen.run.run_id}` });
+      const rejectedByOverride = overrideRecord(rej)?.human_override?.decision === 'reject';
+      const chosen = accepted.find((a) => rejectedByOverride || overrideRecord(a)?.human_override?.decision === 'accept' || startOf(a) > startOf(rej));
+      const origin = chosen === undefined ? null : pairOrigin(chosen, rej, list);
+      if (chosen === undefined || origin === null) {
+        skips.push({ run_id: rej.run.run_id, reason: `no override or retry orders it against an accepted run of task ${task}` });
         continue;
       }
       const c = splitRun(chosen, redact, counts);
@@ -248,6 +259,7 @@ export function buildPreferenceCandidates(runs: readonly ExportRun[], format: Ex
         continue;
       }
       const reason = redact(origin.reason, counts);
+      const time = startOf(chosen) > startOf(rej) ? startOf(chosen) : startOf(rej);
       const tools = buildTools([...c.all, x.completion]);
       const text = `${turnsText(c.prompt)}\nchosen: ${turnsText([c.completion])}\nrejected: ${turnsText([x.completion])}`;
       const pairRuns = [
@@ -273,7 +285,7 @@ export function buildPreferenceCandidates(runs: readonly ExportRun[], format: Ex
           task_type: chosen.run.task_type,
           provenance,
         };
-        candidates.push({ format: 'preference-trl', id, group: task, text, runs: pairRuns, row, sidecar: null });
+        candidates.push({ format: 'preference-trl', id, group: task, time, text, runs: pairRuns, row, sidecar: null });
       } else {
         const input = { messages: c.prompt.map((t) => renderOpenAiMessage(t, null)), ...(tools.length > 0 ? { tools, parallel_tool_calls: hasParallelToolCalls([...c.all, x.completion]) } : {}) };
         const row = { input, preferred_output: [renderOpenAiMessage(c.completion, null)], non_preferred_output: [renderOpenAiMessage(x.completion, null)] };
@@ -282,6 +294,7 @@ export function buildPreferenceCandidates(runs: readonly ExportRun[], format: Ex
           format: 'preference-openai',
           id,
           group: task,
+          time,
           text,
           runs: pairRuns,
           row,
@@ -344,7 +357,7 @@ export function buildRagCandidates(
       const id = sha256Hex(piece);
       const task_tags = [...new Set([r.run.task_type, `task:${r.run.task_id}`, ...tags])].sort();
       const row = { schema_version: 1, id, text: piece, task_tags, category, run_id: r.run.run_id, provenance };
-      candidates.push({ format: 'rag-chunk', id, group: r.run.task_id, text: piece, runs: [{ run_id: r.run.run_id, category }], row, sidecar: null });
+      candidates.push({ format: 'rag-chunk', id, group: r.run.task_id, time: startOf(r), text: piece, runs: [{ run_id: r.run.run_id, category }], row, sidecar: null });
     }
   };
   const byRun = new Map<string, ExportRun>();
@@ -421,7 +434,7 @@ export function buildRagEvalCandidates(runs: readonly ExportRun[], chunks: reado
     const body = { user_input: question.content, retrieved_contexts: contexts, reference: final.content };
     const id = sha256Hex(canonicalJson(body));
     const row = { schema_version: 1, id, user_input: question.content, retrieved_contexts: contexts, reference: final.content, run_id: r.run.run_id, task_type: r.run.task_type, provenance: final.provenance };
-    candidates.push({ format: 'rag-eval', id, group: r.run.task_id, text: `${question.content}\n${final.content}`, runs: [{ run_id: r.run.run_id, category: r.run.category }], row, sidecar: null });
+    candidates.push({ format: 'rag-eval', id, group: r.run.task_id, time: startOf(r), text: `${question.content}\n${final.content}`, runs: [{ run_id: r.run.run_id, category: r.run.category }], row, sidecar: null });
   }
   return { candidates, skips };
 }
