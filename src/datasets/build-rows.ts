@@ -37,9 +37,21 @@ export interface Candidate {
   sidecar: Omit<SidecarRow, 'line'> | null;
 }
 
+/** Why a run yields no row of a kind: the receipt counts `skipped:<code>`, its warnings carry the reason. */
+export type SkipCode =
+  | 'no_assistant_turn'
+  | 'no_user_turn'
+  | 'no_ordering'
+  | 'no_shared_prompt'
+  | 'parts_before_user_turn'
+  | 'openai_multi_message'
+  | 'no_context'
+  | 'playbook_without_run';
+
 /** A run that yields no row of a kind, and why: counted in the receipt, never silently dropped. */
 export interface Skip {
   run_id: string;
+  code: SkipCode;
   reason: string;
 }
 
@@ -79,11 +91,11 @@ interface Split {
 /** The prompt (every turn before the final assistant turn) and that turn; a Skip when the run has no such pair. */
 function splitRun(r: ExportRun, redact: TextRedactor, counts: Map<string, number>): Split | Skip {
   const conv = buildConversation(r.evidence);
-  if (conv.final === null) return { run_id: r.run.run_id, reason: 'no assistant turn in the run' };
+  if (conv.final === null) return { run_id: r.run.run_id, code: 'no_assistant_turn', reason: 'no assistant turn in the run' };
   const turns = redactTurns(conv.turns.slice(0, conv.final + 1), redact, counts);
   const completion = turns[turns.length - 1] as Extract<Turn, { role: 'assistant' }>;
   const prompt = turns.slice(0, -1);
-  if (!prompt.some((t) => t.role === 'user')) return { run_id: r.run.run_id, reason: 'no user turn before the final assistant turn' };
+  if (!prompt.some((t) => t.role === 'user')) return { run_id: r.run.run_id, code: 'no_user_turn', reason: 'no user turn before the final assistant turn (the log keeps the answer, not the prompt)' };
   return { prompt, completion, all: turns };
 }
 
@@ -224,15 +236,109 @@ function pairOrigin(chosen: ExportRun, rejected: ExportRun, task: readonly Expor
   return null;
 }
 
+/** Where two conversations part: the turns both hold (the prompt) and each one's own turns from there. */
+interface Fork {
+  prompt: Turn[];
+  a: Turn[];
+  b: Turn[];
+}
+
+/** A turn as a trainer sees it (no call ids, no provenance): two runs share a turn when these are equal. */
+const turnKey = (t: Turn): string => canonicalJson(renderTrlMessage(t));
+
+/**
+ * The prompt two runs share and each run's continuation. The prompt is their longest common prefix, cut
+ * back to where the next turn of both is the model's (an assistant turn) and it holds a user turn; so a
+ * continuation always starts with the model's own output and never carries the other run's steps. When
+ * the runs part before a later user turn, a continuation would hold a user's words: no pair.
+ */
+function forkConversations(a: readonly Turn[], b: readonly Turn[]): Fork | Omit<Skip, 'run_id'> {
+  let common = 0;
+  while (common < a.length && common < b.length && turnKey(a[common]!) === turnKey(b[common]!)) common++;
+  let cut = Math.min(common, a.length - 1, b.length - 1);
+  while (cut > 0 && !(a[cut]!.role === 'assistant' && b[cut]!.role === 'assistant' && a[cut - 1]!.role !== 'assistant')) cut--;
+  if (cut === 0 || !a.slice(0, cut).some((t) => t.role === 'user')) {
+    return { code: 'no_shared_prompt', reason: 'the two runs share no prompt: they differ before their first answer' };
+  }
+  const fork = { prompt: a.slice(0, cut), a: a.slice(cut), b: b.slice(cut) };
+  if (fork.a.some((t) => t.role === 'user') || fork.b.some((t) => t.role === 'user')) {
+    return { code: 'parts_before_user_turn', reason: 'the runs part before a later user turn, so the two answers reply to different conversations' };
+  }
+  return fork;
+}
+
+/** A preference pair before rendering: the shared prompt, each side's turns, and why and from where. */
+interface Pair {
+  prompt: Turn[];
+  chosen: Turn[];
+  rejected: Turn[];
+  origin: PreferenceOrigin;
+  reason: string;
+  chosen_run_id: string;
+  rejected_run_id: string;
+  categories: [ScoreCategory, ScoreCategory];
+  /** The stored runs the row draws on (counted by category in the receipt). */
+  runs: Candidate['runs'];
+  task_type: string;
+  group: string;
+  time: string;
+  provenance: Provenance[];
+}
+
+/** A pair as a TRL or OpenAI row; OpenAI takes exactly one assistant message per output, so longer sides are a Skip. */
+function renderPair(p: Pair, format: ExportFormat): Candidate | Skip {
+  const all = [...p.prompt, ...p.chosen, ...p.rejected];
+  const tools = buildTools(all);
+  const text = `${turnsText(p.prompt)}\nchosen: ${turnsText(p.chosen)}\nrejected: ${turnsText(p.rejected)}`;
+  const base = { group: p.group, time: p.time, text, runs: p.runs };
+  if (format === 'trl') {
+    const prompt = p.prompt.map(renderTrlMessage);
+    const chosen = p.chosen.map(renderTrlMessage);
+    const rejected = p.rejected.map(renderTrlMessage);
+    const id = sha256Hex(canonicalJson({ prompt, chosen, rejected, tools }));
+    const row = {
+      schema_version: 1,
+      id,
+      prompt,
+      chosen,
+      rejected,
+      ...(tools.length > 0 ? { tools } : {}),
+      reason: p.reason,
+      origin: p.origin,
+      chosen_run_id: p.chosen_run_id,
+      rejected_run_id: p.rejected_run_id,
+      task_type: p.task_type,
+      provenance: p.provenance,
+    };
+    return { ...base, format: 'preference-trl', id, row, sidecar: null };
+  }
+  if (p.chosen.length !== 1 || p.rejected.length !== 1) {
+    return {
+      run_id: p.rejected_run_id,
+      code: 'openai_multi_message',
+      reason: `the runs part over ${p.chosen.length} message${p.chosen.length === 1 ? '' : 's'} (${p.chosen_run_id}) and ${p.rejected.length} (${p.rejected_run_id}); OpenAI takes exactly one assistant message per output`,
+    };
+  }
+  const input = { messages: p.prompt.map((t) => renderOpenAiMessage(t, null)), ...(tools.length > 0 ? { tools, parallel_tool_calls: hasParallelToolCalls(all) } : {}) };
+  const row = { input, preferred_output: [renderOpenAiMessage(p.chosen[0]!, null)], non_preferred_output: [renderOpenAiMessage(p.rejected[0]!, null)] };
+  const id = sha256Hex(canonicalJson(row));
+  const sidecar = { id, run_ids: [p.chosen_run_id, p.rejected_run_id], categories: p.categories, task_type: p.task_type, provenance: p.provenance };
+  return { ...base, format: 'preference-openai', id, row, sidecar };
+}
+
 /**
  * Preference pairs per task: each rejected run against the earliest accepted run of the same task_id that
  * something orders against it (an override on either side, or a retry: the accepted run started later).
- * The earliest, so runs that start later never replace an existing pair. chosen and rejected always come
- * from two different runs.
+ * The earliest, so runs that start later never replace an existing pair. The prompt is what both runs saw;
+ * chosen and rejected are each run's own continuation from there, and always come from two different runs.
  */
 export function buildPreferenceCandidates(runs: readonly ExportRun[], format: ExportFormat, redact: TextRedactor, counts: Map<string, number>): { candidates: Candidate[]; skips: Skip[] } {
   const candidates: Candidate[] = [];
   const skips: Skip[] = [];
+  const add = (c: Candidate | Skip) => {
+    if ('code' in c) skips.push(c);
+    else candidates.push(c);
+  };
   const byTask = new Map<string, ExportRun[]>();
   for (const r of runs) {
     const list = byTask.get(r.run.task_id) ?? [];
@@ -249,7 +355,7 @@ export function buildPreferenceCandidates(runs: readonly ExportRun[], format: Ex
       const chosen = accepted.find((a) => rejectedByOverride || overrideRecord(a)?.human_override?.decision === 'accept' || startOf(a) > startOf(rej));
       const origin = chosen === undefined ? null : pairOrigin(chosen, rej, list);
       if (chosen === undefined || origin === null) {
-        skips.push({ run_id: rej.run.run_id, reason: `no override or retry orders it against an accepted run of task ${task}` });
+        skips.push({ run_id: rej.run.run_id, code: 'no_ordering', reason: `no override or retry orders it against an accepted run of task ${task}` });
         continue;
       }
       const c = splitRun(chosen, redact, counts);
@@ -258,49 +364,34 @@ export function buildPreferenceCandidates(runs: readonly ExportRun[], format: Ex
         skips.push(isSkip(c) ? c : (x as Skip));
         continue;
       }
-      const reason = redact(origin.reason, counts);
-      const time = startOf(chosen) > startOf(rej) ? startOf(chosen) : startOf(rej);
-      const tools = buildTools([...c.all, x.completion]);
-      const text = `${turnsText(c.prompt)}\nchosen: ${turnsText([c.completion])}\nrejected: ${turnsText([x.completion])}`;
-      const pairRuns = [
-        { run_id: chosen.run.run_id, category: chosen.run.category },
-        { run_id: rej.run.run_id, category: rej.run.category },
-      ];
-      const provenance = [...provenanceOf(c.all), x.completion.provenance, ...origin.decided_by];
-      if (format === 'trl') {
-        const prompt = c.prompt.map(renderTrlMessage);
-        const chosenMsg = [renderTrlAssistant(c.completion)];
-        const rejectedMsg = [renderTrlAssistant(x.completion)];
-        const id = sha256Hex(canonicalJson({ prompt, chosen: chosenMsg, rejected: rejectedMsg }));
-        const row = {
-          schema_version: 1,
-          id,
-          prompt,
-          chosen: chosenMsg,
-          rejected: rejectedMsg,
-          reason,
-          origin: origin.origin,
-          chosen_run_id: chosen.run.run_id,
-          rejected_run_id: rej.run.run_id,
-          task_type: chosen.run.task_type,
-          provenance,
-        };
-        candidates.push({ format: 'preference-trl', id, group: task, time, text, runs: pairRuns, row, sidecar: null });
-      } else {
-        const input = { messages: c.prompt.map((t) => renderOpenAiMessage(t, null)), ...(tools.length > 0 ? { tools, parallel_tool_calls: hasParallelToolCalls([...c.all, x.completion]) } : {}) };
-        const row = { input, preferred_output: [renderOpenAiMessage(c.completion, null)], non_preferred_output: [renderOpenAiMessage(x.completion, null)] };
-        const id = sha256Hex(canonicalJson(row));
-        candidates.push({
-          format: 'preference-openai',
-          id,
-          group: task,
-          time,
-          text,
-          runs: pairRuns,
-          row,
-          sidecar: { id, run_ids: [chosen.run.run_id, rej.run.run_id], categories: [chosen.run.category, rej.run.category], task_type: chosen.run.task_type, provenance },
-        });
+      const fork = forkConversations(c.all, x.all);
+      if ('code' in fork) {
+        skips.push({ run_id: rej.run.run_id, ...fork });
+        continue;
       }
+      add(
+        renderPair(
+          {
+            prompt: fork.prompt,
+            chosen: fork.a,
+            rejected: fork.b,
+            origin: origin.origin,
+            reason: redact(origin.reason, counts),
+            chosen_run_id: chosen.run.run_id,
+            rejected_run_id: rej.run.run_id,
+            categories: [chosen.run.category, rej.run.category],
+            runs: [
+              { run_id: chosen.run.run_id, category: chosen.run.category },
+              { run_id: rej.run.run_id, category: rej.run.category },
+            ],
+            task_type: chosen.run.task_type,
+            group: task,
+            time: startOf(chosen) > startOf(rej) ? startOf(chosen) : startOf(rej),
+            provenance: [...provenanceOf([...c.all, ...x.all]), ...origin.decided_by],
+          },
+          format,
+        ),
+      );
     }
   }
   return { candidates, skips };
@@ -376,7 +467,7 @@ export function buildRagCandidates(
     if (p.status === 'retired') continue;
     const source = [...p.source_run_ids].sort().map((id) => byRun.get(id)).find((r) => r !== undefined && (r.run.category === 'accepted' || r.run.category === 'partially_accepted') && r.evidence.length > 0);
     if (source === undefined) {
-      skips.push({ run_id: p.source_run_ids[0]!, reason: `playbook ${p.playbook_id}: none of its source runs is an accepted or partially accepted run of the exported history` });
+      skips.push({ run_id: p.source_run_ids[0]!, code: 'playbook_without_run', reason: `playbook ${p.playbook_id}: none of its source runs is an accepted or partially accepted run of the exported history` });
       continue;
     }
     add(source, renderPlaybookText(p), [`kind:playbook`, `playbook:${p.playbook_id}`, `status:${p.status}`], [...source.evidence].sort(compareEvidence)[0]!.provenance);
@@ -428,7 +519,7 @@ export function buildRagEvalCandidates(runs: readonly ExportRun[], chunks: reado
     const retrieved = [...new Set(r.evidence.flatMap((e) => e.retrieved_context).filter((t) => /\S/.test(t)).map((t) => redact(t, counts)))];
     const contexts = retrieved.length > 0 ? retrieved : (chunksByRun.get(r.run.run_id) ?? []);
     if (contexts.length === 0) {
-      skips.push({ run_id: r.run.run_id, reason: 'no retrieved context and no knowledge chunk to stand for one' });
+      skips.push({ run_id: r.run.run_id, code: 'no_context', reason: 'no retrieved context and no knowledge chunk to stand for one' });
       continue;
     }
     const body = { user_input: question.content, retrieved_contexts: contexts, reference: final.content };

@@ -2,7 +2,7 @@
 import { describe, expect, test } from 'bun:test';
 import { buildExport, type BuiltExport } from './build-export.ts';
 import { fixturePlan, scoreFixtureRuns, type RunSpec } from './export.fixture.ts';
-import { validatePreferenceOpenAi, validateRagEval, validateSftOpenAi, validateSftTrl } from './validate.ts';
+import { validatePreferenceOpenAi, validatePreferenceTrl, validateRagEval, validateSftOpenAi, validateSftTrl } from './validate.ts';
 
 const TOOL_RUNS: RunSpec[] = [
   {
@@ -52,14 +52,50 @@ describe('TRL conversational format', () => {
 
   test('a DPO row has prompt, chosen, rejected, reason and both run ids', () => {
     const [row] = rows(built, 'preference/dpo.jsonl');
-    expect(Object.keys(row!).sort()).toEqual(['chosen', 'chosen_run_id', 'id', 'origin', 'prompt', 'provenance', 'reason', 'rejected', 'rejected_run_id', 'schema_version', 'task_type']);
+    expect(Object.keys(row!).sort()).toEqual(['chosen', 'chosen_run_id', 'id', 'origin', 'prompt', 'provenance', 'reason', 'rejected', 'rejected_run_id', 'schema_version', 'task_type', 'tools']);
     expect(row!.chosen_run_id).toBe('r-accepted');
     expect(row!.rejected_run_id).toBe('r-rejected');
     expect(row!.origin).toBe('retry');
     expect(row!.reason).toContain('r-rejected was rejected');
-    expect((row!.chosen as Msg[]).map((m) => m.role)).toEqual(['assistant']);
-    expect((row!.rejected as Msg[])[0]!.content).toBe('I force-pushed over the remote main branch.');
-    expect((row!.prompt as Msg[]).at(-1)!.role).toBe('tool');
+    expect((row!.rejected as Msg[]).map((m) => m.content)).toEqual(['I force-pushed over the remote main branch.']);
+  });
+
+  test("a DPO prompt is only what both runs saw; chosen and rejected are each run's own continuation", () => {
+    const [row] = rows(built, 'preference/dpo.jsonl');
+    // The rejected run never made the accepted run's tool call: it belongs to the chosen side, not to the prompt.
+    expect(row!.prompt).toEqual([{ role: 'user', content: 'push this repository to github' }]);
+    expect((row!.chosen as Msg[]).map((m) => m.role)).toEqual(['assistant', 'tool', 'assistant']);
+    expect((row!.chosen as Msg[]).at(-1)!.content).toBe('Pushed main to origin; the remote is up to date.');
+    expect((row!.rejected as Msg[]).map((m) => m.role)).toEqual(['assistant']);
+    expect(validatePreferenceTrl(row)).toBeNull();
+    // A tool message on one side must answer a call on that side (or in the prompt), not one the other run made.
+    const rejected = row!.rejected as Msg[];
+    const stray = { ...row, rejected: [...rejected, (row!.chosen as Msg[])[1]!, ...rejected] };
+    expect(validatePreferenceTrl(stray)).toContain('answers no earlier tool call');
+  });
+
+  test('identical steps before the runs part belong to the prompt', () => {
+    const tool = { name: 'Bash', input_summary: '{"command":"git remote -v"}', result: 'origin git@github.com:acme/app.git' };
+    const runs = scoreFixtureRuns([
+      { run_id: 'r-rej', task_id: 't', outcome: 'reject', prompt: 'push this repository to github', answer: 'I force-pushed over main.', tool, minute: 0 },
+      { run_id: 'r-acc', task_id: 't', outcome: 'accept', prompt: 'push this repository to github', answer: 'Pushed main to origin.', tool, minute: 10 },
+    ]);
+    const [row] = rows(buildExport(runs, [], fixturePlan({ kinds: ['preference'] })), 'preference/dpo.jsonl');
+    expect((row!.prompt as Msg[]).map((m) => m.role)).toEqual(['user', 'assistant', 'tool']);
+    expect(row!.chosen).toEqual([{ role: 'assistant', content: 'Pushed main to origin.' }]);
+    expect(row!.rejected).toEqual([{ role: 'assistant', content: 'I force-pushed over main.' }]);
+  });
+
+  test('runs that part before a later user turn, or share no prompt, give no pair and are counted', () => {
+    const runs = scoreFixtureRuns([
+      { run_id: 'p-rej', task_id: 'p', outcome: 'reject', prompt: 'rename the flag', answer: 'Renamed it to --nope.', minute: 0 },
+      { run_id: 'p-acc', task_id: 'p', outcome: 'accept', prompt: 'rename the --force flag to --yes', answer: 'Renamed --force to --yes.', minute: 5 },
+    ]);
+    const built = buildExport(runs, [], fixturePlan({ kinds: ['preference'] }));
+    expect(built.files.has('preference/dpo.jsonl')).toBe(false);
+    const receipt = JSON.parse(built.files.get('receipts/preference.json')!) as { record_counts: Record<string, number>; warnings: string[] };
+    expect(receipt.record_counts['skipped:no_shared_prompt']).toBe(1);
+    expect(receipt.warnings.join('\n')).toContain('skipped p-rej: no_shared_prompt:');
   });
 
   test('the validator refuses arguments that were encoded twice', () => {
@@ -116,11 +152,29 @@ describe('OpenAI fine-tuning format', () => {
     expect(validateSftOpenAi({ ...line, messages: orphan }, side)).toContain('answers no earlier call');
   });
 
+  test('a pair whose sides are not one assistant message each is skipped, with a counted reason', () => {
+    // The accepted run called a tool before answering: its side is three messages, which OpenAI's format cannot hold.
+    expect(built.files.has('preference/dpo.jsonl')).toBe(false);
+    const receipt = JSON.parse(built.files.get('receipts/preference.json')!) as { record_counts: Record<string, number>; warnings: string[] };
+    expect(receipt.record_counts['skipped:openai_multi_message']).toBe(1);
+    expect(receipt.warnings).toEqual(['skipped r-rejected: openai_multi_message: the runs part over 3 messages (r-accepted) and 1 (r-rejected); OpenAI takes exactly one assistant message per output']);
+  });
+
   test('a preference line is input / preferred_output / non_preferred_output with one assistant message each', () => {
-    const [line] = rows(built, 'preference/dpo.jsonl');
-    const [side] = rows(built, 'preference/dpo.provenance.jsonl');
+    const tool = { name: 'Bash', input_summary: '{"command":"git remote -v"}', result: 'origin git@github.com:acme/app.git' };
+    const pair = buildExport(
+      scoreFixtureRuns([
+        { run_id: 'r-rejected', task_id: 't', outcome: 'reject', prompt: 'push this repository to github', answer: 'I force-pushed over main.', tool, minute: 0 },
+        { run_id: 'r-accepted', task_id: 't', outcome: 'accept', prompt: 'push this repository to github', answer: 'Pushed main to origin.', tool, minute: 10 },
+      ]),
+      [],
+      fixturePlan({ kinds: ['preference'], format: 'openai' }),
+    );
+    const [line] = rows(pair, 'preference/dpo.jsonl');
+    const [side] = rows(pair, 'preference/dpo.provenance.jsonl');
     expect(Object.keys(line!).sort()).toEqual(['input', 'non_preferred_output', 'preferred_output']);
     expect(Object.keys(line!.input as object).sort()).toEqual(['messages', 'parallel_tool_calls', 'tools']);
+    expect(((line!.input as { messages: Msg[] }).messages).map((m) => m.role)).toEqual(['user', 'assistant', 'tool']);
     for (const key of ['preferred_output', 'non_preferred_output']) {
       const out = line![key] as Msg[];
       expect(out.length).toBe(1);

@@ -46,6 +46,10 @@ export function renderDatasetCard(input: { plan: ExportPlan; kinds: readonly Kin
     ...kinds.map((k) => `| ${k.kind} | ${k.runs_by_category.accepted} | ${k.runs_by_category.partially_accepted} | ${k.runs_by_category.rejected} | ${k.runs_by_category.needs_human_review} |`),
     '',
   ];
+  const skipped = kinds.flatMap((k) => Object.entries(k.skipped_by_code).map(([code, n]) => `| ${k.kind} | ${code} | ${n} |`));
+  if (skipped.length > 0) {
+    lines.push('## Runs that gave no row, by reason', '', '| export | reason | runs |', '|---|---|---|', ...skipped, '', 'Each one is listed with its run id and the reason in the warnings of `receipts/<export>.json`.', '');
+  }
   const sft = kinds.find((k) => k.kind === 'sft');
   if (sft !== undefined) {
     const others = sft.runs_by_category.partially_accepted + sft.runs_by_category.rejected + sft.runs_by_category.needs_human_review;
