@@ -6,6 +6,7 @@ import type { Playbook } from '../../schemas/playbook.ts';
 import type { Provenance } from '../../schemas/provenance.ts';
 import type { ScoreCategory, ScoredRun } from '../../schemas/scored-run.ts';
 import type { PreferenceOrigin } from '../../schemas/preference-sample.ts';
+import { parseConsensusVotes, type ConsensusVote } from '../collect/adapters/lakehouse/audit-streams.ts';
 import { buildConversation as buildConversationUncached, compareEvidence, type Conversation, type Turn } from './conversation.ts';
 import { buildTools, hasParallelToolCalls, renderOpenAiMessage, renderTrlAssistant, renderTrlMessage } from './render-messages.ts';
 import type { RowFormat, SidecarRow } from './validate.ts';
@@ -46,7 +47,12 @@ export type SkipCode =
   | 'parts_before_user_turn'
   | 'openai_multi_message'
   | 'no_context'
-  | 'playbook_without_run';
+  | 'playbook_without_run'
+  | 'consensus_no_claim'
+  | 'consensus_unreadable'
+  | 'consensus_no_majority'
+  | 'consensus_no_minority'
+  | 'consensus_resolution_disagrees';
 
 /** A run that yields no row of a kind, and why: counted in the receipt, never silently dropped. */
 export interface Skip {
@@ -205,14 +211,13 @@ export function buildKtoCandidates(runs: readonly ExportRun[], redact: TextRedac
   return { candidates, skips };
 }
 
-
 function overrideRecord(r: ExportRun): EvidenceRecord | null {
   const all = r.evidence.filter((e) => e.human_override !== null).sort(compareEvidence);
   return all[all.length - 1] ?? null;
 }
 
-/** Why `chosen` beats `rejected`, and where that judgement came from; null when neither an override, a consensus split nor a retry says so. */
-function pairOrigin(chosen: ExportRun, rejected: ExportRun, task: readonly ExportRun[]): { origin: PreferenceOrigin; reason: string; decided_by: Provenance[] } | null {
+/** Why `chosen` beats `rejected`, and where that judgement came from; null when neither an override nor a retry says so. */
+function pairOrigin(chosen: ExportRun, rejected: ExportRun): { origin: PreferenceOrigin; reason: string; decided_by: Provenance[] } | null {
   for (const [run, decision] of [
     [chosen, 'accept'],
     [rejected, 'reject'],
@@ -223,11 +228,6 @@ function pairOrigin(chosen: ExportRun, rejected: ExportRun, task: readonly Expor
       const why = o.human_override.reason === '' ? 'no reason given' : o.human_override.reason;
       return { origin: 'human_override', reason: `human override: ${by} decided ${decision} on ${run.run.run_id}: ${why}`, decided_by: [o.provenance] };
     }
-  }
-  const split = task.flatMap((r) => r.evidence).filter((e) => e.kind === 'consensus').sort(compareEvidence)[0];
-  if (split !== undefined) {
-    const resolution = (split.output_text ?? '').split('\n')[0] ?? '';
-    return { origin: 'consensus_split', reason: `${split.observer_notes === '' ? 'consensus split' : split.observer_notes}; ${resolution}; ${chosen.run.run_id} was accepted, ${rejected.run.run_id} rejected`, decided_by: [split.provenance] };
   }
   if (startOf(rejected) < startOf(chosen)) {
     const why = rejected.run.reasons[0]?.detail ?? rejected.run.reasons[0]?.rule_id ?? 'rejected';
@@ -326,11 +326,64 @@ function renderPair(p: Pair, format: ExportFormat): Candidate | Skip {
   return { ...base, format: 'preference-openai', id, row, sidecar };
 }
 
+/** A vote as the answer of one verifier: its verdict, then why. */
+const voteAnswer = (v: ConsensusVote): string => (v.reason === null || v.reason === '' ? v.verdict : `${v.verdict} — ${v.reason}`);
+const normalizeVerdict = (verdict: string): string => verdict.trim().toLowerCase();
+
+/**
+ * Pairs from one consensus split (an audit_discrepancies record): the majority's answer is chosen over
+ * each minority vote. The verifiers' own prompt is not logged, so the user turn is rebuilt from the
+ * claim the record names (origin `consensus_split` marks every such row). The two sides are two voters'
+ * calls folded into one stored record: their ids are `<run_id>#vote-<n>:<voter>`, always different.
+ */
+function buildConsensusPairs(r: ExportRun, e: EvidenceRecord, redact: TextRedactor, counts: Map<string, number>): Array<Pair | Skip> {
+  const skip = (code: SkipCode, reason: string): Skip[] => [{ run_id: r.run.run_id, code, reason: `consensus split ${e.task_id}: ${reason}` }];
+  const claim = e.input_text ?? '';
+  if (!/\S/.test(claim)) return skip('consensus_no_claim', 'the record does not say which claim was disputed');
+  const parsed = parseConsensusVotes(e.output_text ?? '');
+  if (parsed === null) return skip('consensus_unreadable', 'its votes are not in the shape the adapter writes (capped when stored?)');
+  const { votes, resolution } = parsed;
+  const tally = new Map<string, number>();
+  for (const v of votes) tally.set(normalizeVerdict(v.verdict), (tally.get(normalizeVerdict(v.verdict)) ?? 0) + 1);
+  const majority = [...tally].find(([, n]) => n * 2 > votes.length)?.[0];
+  if (majority === undefined) return skip('consensus_no_majority', `no verdict has a majority of the ${votes.length} votes`);
+  const minority = votes.map((v, i) => ({ v, i })).filter(({ v }) => normalizeVerdict(v.verdict) !== majority);
+  if (minority.length === 0) return skip('consensus_no_minority', `all ${votes.length} votes say ${majority}`);
+  const resolved = resolution === null ? null : normalizeVerdict(resolution.split(/[\s(,;:]/)[0] ?? '');
+  if (resolved !== null && resolved !== majority && tally.has(resolved)) return skip('consensus_resolution_disagrees', `resolved as ${resolved} against the majority ${majority}`);
+  const winners = votes.map((v, i) => ({ v, i })).filter(({ v }) => normalizeVerdict(v.verdict) === majority);
+  const chosen = winners.find(({ v }) => v.reason !== null && v.reason !== '') ?? winners[0]!;
+  const voteId = ({ v, i }: { v: ConsensusVote; i: number }) => `${r.run.run_id}#vote-${i + 1}:${v.voter}`;
+  const prompt: Turn[] = [{ role: 'user', content: redact(`Is this claim true of the change under review? Give your verdict and why.\n\nClaim: ${claim}`, counts), provenance: e.provenance }];
+  const answer = (x: { v: ConsensusVote }): Turn[] => [{ role: 'assistant', content: redact(voteAnswer(x.v), counts), tool_calls: [], provenance: e.provenance }];
+  const majorityVoters = winners.map(({ v }) => v.voter).join(', ');
+  return minority.map((loser) => ({
+    prompt,
+    chosen: answer(chosen),
+    rejected: answer(loser),
+    origin: 'consensus_split' as const,
+    reason: redact(
+      `consensus split: ${winners.length} of ${votes.length} verifiers (${majorityVoters}) voted ${majority}, ${loser.v.voter} voted ${loser.v.verdict}; ` +
+        `resolution: ${resolution ?? 'none recorded'}; the prompt is rebuilt from the record's claim (the verifiers' own prompt is not logged)`,
+      counts,
+    ),
+    chosen_run_id: voteId(chosen),
+    rejected_run_id: voteId(loser),
+    categories: [r.run.category, r.run.category],
+    runs: [{ run_id: r.run.run_id, category: r.run.category }],
+    task_type: e.task_type,
+    group: e.task_id,
+    time: startOf(r),
+    provenance: [e.provenance],
+  }));
+}
+
 /**
  * Preference pairs per task: each rejected run against the earliest accepted run of the same task_id that
  * something orders against it (an override on either side, or a retry: the accepted run started later).
  * The earliest, so runs that start later never replace an existing pair. The prompt is what both runs saw;
  * chosen and rejected are each run's own continuation from there, and always come from two different runs.
+ * And from every consensus split, whatever its run's category, the majority's answer over each minority's.
  */
 export function buildPreferenceCandidates(runs: readonly ExportRun[], format: ExportFormat, redact: TextRedactor, counts: Map<string, number>): { candidates: Candidate[]; skips: Skip[] } {
   const candidates: Candidate[] = [];
@@ -339,6 +392,12 @@ export function buildPreferenceCandidates(runs: readonly ExportRun[], format: Ex
     if ('code' in c) skips.push(c);
     else candidates.push(c);
   };
+  for (const r of runs) {
+    for (const e of [...r.evidence].sort(compareEvidence)) {
+      if (e.kind !== 'consensus') continue;
+      for (const p of buildConsensusPairs(r, e, redact, counts)) add('code' in p ? p : renderPair(p, format));
+    }
+  }
   const byTask = new Map<string, ExportRun[]>();
   for (const r of runs) {
     const list = byTask.get(r.run.task_id) ?? [];
@@ -353,7 +412,7 @@ export function buildPreferenceCandidates(runs: readonly ExportRun[], format: Ex
     for (const rej of rejected) {
       const rejectedByOverride = overrideRecord(rej)?.human_override?.decision === 'reject';
       const chosen = accepted.find((a) => rejectedByOverride || overrideRecord(a)?.human_override?.decision === 'accept' || startOf(a) > startOf(rej));
-      const origin = chosen === undefined ? null : pairOrigin(chosen, rej, list);
+      const origin = chosen === undefined ? null : pairOrigin(chosen, rej);
       if (chosen === undefined || origin === null) {
         skips.push({ run_id: rej.run.run_id, code: 'no_ordering', reason: `no override or retry orders it against an accepted run of task ${task}` });
         continue;

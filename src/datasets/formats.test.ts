@@ -1,7 +1,7 @@
 // Rows against the TRL and OpenAI format rules (keys, roles, tool calls, argument encoding), and the validators failing closed with reasons.
 import { describe, expect, test } from 'bun:test';
 import { buildExport, type BuiltExport } from './build-export.ts';
-import { fixturePlan, scoreFixtureRuns, type RunSpec } from './export.fixture.ts';
+import { fixturePlan, makeLakehouseEvidence, scoreFixtureRuns, type RunSpec } from './export.fixture.ts';
 import { validatePreferenceOpenAi, validatePreferenceTrl, validateRagEval, validateSftOpenAi, validateSftTrl } from './validate.ts';
 
 const TOOL_RUNS: RunSpec[] = [
@@ -186,6 +186,52 @@ describe('OpenAI fine-tuning format', () => {
     expect(validatePreferenceOpenAi({ ...line, non_preferred_output: line!.preferred_output }, side)).toContain('identical');
     expect(validatePreferenceOpenAi({ ...line, preferred_output: [...(line!.preferred_output as Msg[]), ...(line!.preferred_output as Msg[])] }, side)).toContain('exactly one assistant message');
     expect(validatePreferenceOpenAi(line, { ...side, run_ids: ['r-accepted', 'r-accepted'] })).toContain('two different runs');
+  });
+});
+
+describe('consensus splits (audit_discrepancies)', () => {
+  const head = 'f753e11c2a9d4b8e6f0a1b3c5d7e9f2a4b6c8d0e';
+  const vote = (model: string, verdict: string, reasoning?: string) => ({ model, verdict, ...(reasoning === undefined ? {} : { reasoning }) });
+  const splits = makeLakehouseEvidence('audit_discrepancies', [
+    { pr_number: 41, head_sha: head, claim_idx: 2, claim: '48 tests passing in 502ms', resolution: 'fake (2 of 3)', votes: [vote('kimi-k2:1t', 'fake', 'only 46 test() calls'), vote('qwen3-coder:480b', 'verified', 'the PR body quotes the runner'), vote('gpt-oss:120b', 'fake', 'count mismatch')] },
+    { pr_number: 41, head_sha: head, claim_idx: 3, claim: 'no new dependency', votes: [vote('a', 'fake'), vote('b', 'verified'), vote('c', 'partial')] },
+    { pr_number: 41, head_sha: head, claim_idx: 4, claim: 'docs updated', resolution: 'verified by a person', votes: [vote('a', 'fake'), vote('b', 'verified'), vote('c', 'fake')] },
+    { pr_number: 41, head_sha: head, claim_idx: 6, claim: 'lint passes', votes: [vote('a', 'verified'), vote('b', 'verified'), vote('c', 'verified')] },
+  ]);
+  const runs = scoreFixtureRuns([], splits);
+
+  test('the majority answer is chosen over the minority, with the votes and resolution as the reason and the record as provenance', () => {
+    const built = buildExport(runs, [], fixturePlan({ kinds: ['preference'] }));
+    const all = rows(built, 'preference/dpo.jsonl').concat(rows(built, 'preference/dpo.validation.jsonl'), rows(built, 'preference/dpo.test.jsonl'));
+    expect(all.length).toBe(1);
+    const row = all[0]!;
+    expect(row.origin).toBe('consensus_split');
+    expect(row.prompt).toEqual([{ role: 'user', content: 'Is this claim true of the change under review? Give your verdict and why.\n\nClaim: 48 tests passing in 502ms' }]);
+    expect(row.chosen).toEqual([{ role: 'assistant', content: 'fake — only 46 test() calls' }]);
+    expect(row.rejected).toEqual([{ role: 'assistant', content: 'verified — the PR body quotes the runner' }]);
+    expect(row.chosen_run_id).toBe('pr-41@f753e11c2a9d#vote-1:kimi-k2:1t');
+    expect(row.rejected_run_id).toBe('pr-41@f753e11c2a9d#vote-2:qwen3-coder:480b');
+    expect(row.task_type).toBe('pr_audit');
+    expect(row.reason).toBe(
+      "consensus split: 2 of 3 verifiers (kimi-k2:1t, gpt-oss:120b) voted fake, qwen3-coder:480b voted verified; resolution: fake (2 of 3); the prompt is rebuilt from the record's claim (the verifiers' own prompt is not logged)",
+    );
+    expect(row.provenance).toEqual([splits[0]!.provenance]);
+    expect(validatePreferenceTrl(row)).toBeNull();
+    // No majority, a resolution against the majority, no minority: no pair, each counted by reason.
+    const receipt = JSON.parse(built.files.get('receipts/preference.json')!) as { record_counts: Record<string, number> };
+    expect(receipt.record_counts['skipped:consensus_no_majority']).toBe(1);
+    expect(receipt.record_counts['skipped:consensus_resolution_disagrees']).toBe(1);
+    expect(receipt.record_counts['skipped:consensus_no_minority']).toBe(1);
+  });
+
+  test('as OpenAI lines: one assistant message per output, the two voters as the sidecar runs', () => {
+    const built = buildExport(runs, [], fixturePlan({ kinds: ['preference'], format: 'openai' }));
+    const path = [...built.files.keys()].find((p) => p.startsWith('preference/dpo') && !p.includes('provenance'))!;
+    const [line] = rows(built, path);
+    const [side] = rows(built, path.replace('.jsonl', '.provenance.jsonl'));
+    expect(line!.preferred_output).toEqual([{ role: 'assistant', content: 'fake — only 46 test() calls' }]);
+    expect(side!.run_ids).toEqual(['pr-41@f753e11c2a9d#vote-1:kimi-k2:1t', 'pr-41@f753e11c2a9d#vote-2:qwen3-coder:480b']);
+    expect(validatePreferenceOpenAi(line, side)).toBeNull();
   });
 });
 

@@ -62,6 +62,18 @@ export function renderDatasetCard(input: { plan: ExportPlan; kinds: readonly Kin
       '',
     );
   }
+  if (kinds.some((k) => k.kind === 'preference')) {
+    lines.push(
+      '## Preference pairs',
+      '',
+      "- human_override, retry: a rejected run against an accepted run of the same task; the prompt is what both runs saw, each side is",
+      "  that run's own turns from where they part (its tool calls and results, then its answer).",
+      '- consensus_split: one disputed claim of an auditor consensus vote; the majority\'s verdict and reason is chosen over each minority',
+      "  vote's. The verifiers' prompt is not logged, so the user turn is rebuilt from the claim; the two sides are two voters of one",
+      '  stored run, named `<run_id>#vote-<n>:<voter>`, and the pair is drawn whatever the category of that run.',
+      '',
+    );
+  }
   const kto = kinds.find((k) => k.kind === 'kto');
   if (kto?.labels != null) {
     lines.push('## KTO balance', '', `desirable (label true): ${kto.labels.true}, undesirable (label false): ${kto.labels.false}.`, '');
