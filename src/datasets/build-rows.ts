@@ -569,12 +569,17 @@ export function buildRagEvalCandidates(runs: readonly ExportRun[], chunks: reado
   }
   for (const r of runs) {
     if (r.run.category !== 'accepted') continue;
-    const conv = buildConversation(r.evidence);
-    if (conv.final === null) continue;
-    const turns = redactTurns(conv.turns.slice(0, conv.final + 1), redact, counts);
-    const final = turns[turns.length - 1]!;
-    const question = [...turns].reverse().find((t) => t.role === 'user');
-    if (question === undefined || !/\S/.test(final.content)) continue;
+    const s = splitRun(r, redact, counts);
+    if (isSkip(s)) {
+      skips.push(s);
+      continue;
+    }
+    const final = s.completion;
+    const question = [...s.prompt].reverse().find((t) => t.role === 'user')!;
+    if (!/\S/.test(final.content)) {
+      skips.push({ run_id: r.run.run_id, code: 'no_assistant_turn', reason: 'the run ends on tool calls, with no answer to use as the reference' });
+      continue;
+    }
     const retrieved = [...new Set(r.evidence.flatMap((e) => e.retrieved_context).filter((t) => /\S/.test(t)).map((t) => redact(t, counts)))];
     const contexts = retrieved.length > 0 ? retrieved : (chunksByRun.get(r.run.run_id) ?? []);
     if (contexts.length === 0) {

@@ -235,6 +235,46 @@ describe('consensus splits (audit_discrepancies)', () => {
   });
 });
 
+describe('auditor-loop runs (mode_experiments)', () => {
+  // The loop logs what a model answered, not what it was asked: such a run gives no chat row, and says why.
+  const call = (run_id: string, prompt: string | null) => ({
+    run_id,
+    ts: '2026-04-25T14:02:11Z',
+    task_class: 'scrum_review',
+    mode: 'codereview_lakehouse',
+    model: 'kimi-k2:1t',
+    file_path: 'crates/vectord/src/pathway_memory.rs',
+    sources: ['pathway_memory'],
+    response: 'insert clones the whole trace vector on every call; take &Trace instead.',
+    ...(prompt === null ? {} : { prompt }),
+  });
+  const review = (run_id: string) => ({ run_id, ts: '2026-04-25T14:06:10Z', verdict: 'accept', confidence: 0.92 });
+  const runs = scoreFixtureRuns(
+    [],
+    [
+      ...makeLakehouseEvidence('mode_experiments', [call('mx-no-prompt', null), call('mx-prompt', 'Review crates/vectord/src/pathway_memory.rs:\n\nfn insert(&mut self, t: Trace)')]),
+      ...makeLakehouseEvidence('observer_reviews', [review('mx-no-prompt'), review('mx-prompt')]),
+    ],
+  );
+
+  test('a call logged without its prompt gives no SFT, KTO or eval row, counted as no_user_turn; one with its prompt does', () => {
+    expect(runs.map((r) => [r.run.run_id, r.run.category])).toEqual([
+      ['mx-no-prompt', 'accepted'],
+      ['mx-prompt', 'accepted'],
+    ]);
+    const built = buildExport(runs, [], fixturePlan({ kinds: ['rag', 'sft', 'kto'] }));
+    for (const kind of ['sft', 'kto', 'rag']) {
+      const receipt = JSON.parse(built.files.get(`receipts/${kind}.json`)!) as { record_counts: Record<string, number>; warnings: string[] };
+      expect(receipt.record_counts['skipped:no_user_turn']).toBe(1);
+      expect(receipt.warnings.some((w) => w.startsWith('skipped mx-no-prompt: no_user_turn: '))).toBe(true);
+    }
+    const sft = [...built.files].filter(([p]) => p.startsWith('sft/')).map(([, t]) => t).join('');
+    expect(sft).toContain('"run_id":"mx-prompt"');
+    expect(sft).not.toContain('mx-no-prompt');
+    expect(built.files.get('README.md')).toContain('| sft | no_user_turn | 1 |');
+  });
+});
+
 describe('Ragas eval set', () => {
   test('a row leaves response to the system under test: the accepted answer is only the reference', () => {
     const runs = scoreFixtureRuns([{ ...TOOL_RUNS[0]!, retrieved_context: ['origin is the GitHub remote'] }]);
