@@ -63,7 +63,8 @@ async function main(): Promise<void> {
       .filter((l) => l !== '')
       .map((l) => JSON.parse(l) as EvidenceRecord);
     // The generated auditor logs carry no prompts (mode_experiments has responses only), so they give RAG
-    // chunks but no chat rows; session-shaped runs (prompt, tool call, answer) as many again exercise SFT, DPO and KTO.
+    // chunks and consensus-split DPO pairs but no SFT or KTO rows; session-shaped runs (prompt, tool call,
+    // answer) as many again exercise SFT, run-pair DPO and KTO.
     const outcomes: Outcome[] = ['accept', 'accept', 'partial', 'reject', 'review', 'override_accept', 'override_reject'];
     const vocab = 'parser cache token branch commit schema index retry lock queue hook store export split seed chunk card receipt redact verify'.split(' ');
     const pick = (i: number, n: number) => Array.from({ length: n }, (_, j) => vocab[(i * 7 + j * 13 + ((i * j) % 5)) % vocab.length]).join(' ');

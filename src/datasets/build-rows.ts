@@ -101,11 +101,11 @@ function splitRun(r: ExportRun, redact: TextRedactor, counts: Map<string, number
   const turns = redactTurns(conv.turns.slice(0, conv.final + 1), redact, counts);
   const completion = turns[turns.length - 1] as Extract<Turn, { role: 'assistant' }>;
   const prompt = turns.slice(0, -1);
-  if (!prompt.some((t) => t.role === 'user')) return { run_id: r.run.run_id, code: 'no_user_turn', reason: 'no user turn before the final assistant turn (the log keeps the answer, not the prompt)' };
+  if (!prompt.some((t) => t.role === 'user')) return { run_id: r.run.run_id, code: 'no_user_turn', reason: 'no user turn before the final assistant turn: the log keeps no prompt for it' };
   return { prompt, completion, all: turns };
 }
 
-const isSkip = (v: Split | Skip): v is Skip => 'reason' in v;
+const isSkip = (v: Split | Skip): v is Skip => 'code' in v;
 
 /** When a run started: its earliest evidence timestamp, "" when none has one (such runs sort first). */
 const starts = new WeakMap<readonly EvidenceRecord[], string>();
