@@ -347,11 +347,12 @@ function buildConsensusPairs(r: ExportRun, e: EvidenceRecord, redact: TextRedact
   for (const v of votes) tally.set(normalizeVerdict(v.verdict), (tally.get(normalizeVerdict(v.verdict)) ?? 0) + 1);
   const majority = [...tally].find(([, n]) => n * 2 > votes.length)?.[0];
   if (majority === undefined) return skip('consensus_no_majority', `no verdict has a majority of the ${votes.length} votes`);
-  const minority = votes.map((v, i) => ({ v, i })).filter(({ v }) => normalizeVerdict(v.verdict) !== majority);
+  const numbered = votes.map((v, i) => ({ v, i }));
+  const minority = numbered.filter(({ v }) => normalizeVerdict(v.verdict) !== majority);
   if (minority.length === 0) return skip('consensus_no_minority', `all ${votes.length} votes say ${majority}`);
   const resolved = resolution === null ? null : normalizeVerdict(resolution.split(/[\s(,;:]/)[0] ?? '');
   if (resolved !== null && resolved !== majority && tally.has(resolved)) return skip('consensus_resolution_disagrees', `resolved as ${resolved} against the majority ${majority}`);
-  const winners = votes.map((v, i) => ({ v, i })).filter(({ v }) => normalizeVerdict(v.verdict) === majority);
+  const winners = numbered.filter(({ v }) => normalizeVerdict(v.verdict) === majority);
   const chosen = winners.find(({ v }) => v.reason !== null && v.reason !== '') ?? winners[0]!;
   const voteId = ({ v, i }: { v: ConsensusVote; i: number }) => `${r.run.run_id}#vote-${i + 1}:${v.voter}`;
   const prompt: Turn[] = [{ role: 'user', content: redact(`Is this claim true of the change under review? Give your verdict and why.\n\nClaim: ${claim}`, counts), provenance: e.provenance }];
