@@ -1,9 +1,9 @@
 // End-to-end: playbooks and the ledger on real repositories distilled from auditor-loop logs: provenance, independent recount, approvals, determinism.
 import { afterAll, describe, expect, test } from 'bun:test';
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { makeRepo, type TestRepo } from '../helpers/git-repo.ts';
+import { CACHE_PREFIX, makeRepo, snapshotUserState, type TestRepo } from '../helpers/git-repo.ts';
 import { runCliCaptured } from '../helpers/cli.ts';
 import { createGitStore } from '../../src/store/git-store.ts';
 import { createMemoryStore } from '../../src/store/memory-store.ts';
@@ -288,6 +288,38 @@ describe('playbooks and ledger from auditor-loop logs', async () => {
     expect(doneWhen).not.toMatch(/<n>|review accepted on attempt/);
     expect(md).not.toContain('## Avoid (failed before)');
     expect(existsSync(join(repo.dir, 'distill-playbooks'))).toBe(false);
+  });
+
+  test('export owns its folder: by default under the git dir with the checkout untouched; a retired playbook leaves no file; other folders are refused', async () => {
+    const [p] = (JSON.parse((await cli(repo, ['playbooks', 'list', '--json'])).stdout) as Playbook[]).filter((x) => x.status === 'approved');
+    const id = p!.playbook_id;
+    const out = join(repo.dir, '.git', 'distill', 'playbooks');
+    // retire records its decision through the distill cache, the one path git-distill writes inside a checkout.
+    const user = () => snapshotUserState(repo.dir, undefined, [CACHE_PREFIX]);
+    const before = await user();
+    const first = await cli(repo, ['playbooks', 'export', '--json']);
+    expect(first.code).toBe(0);
+    expect(JSON.parse(first.stdout)).toEqual({ out_dir: out, files: [join(out, `${id}.md`)] });
+    expect(readdirSync(out).sort()).toEqual(['.git-distill-export', `${id}.md`]);
+    expect(await user()).toEqual(before);
+
+    expect((await cli(repo, ['playbooks', 'retire', id], '2026-02-04T00:00:00.000Z')).code).toBe(0);
+    const again = await cli(repo, ['playbooks', 'export']);
+    expect(again.code).toBe(0);
+    expect(again.stderr).toContain(`no approved playbooks: ${out} holds none`);
+    expect(readdirSync(out)).toEqual(['.git-distill-export']);
+
+    const mine = join(temp, 'mine');
+    mkdirSync(mine, { recursive: true });
+    writeFileSync(join(mine, 'notes.md'), 'mine\n');
+    const refused = await cli(repo, ['playbooks', 'export', '--out', mine]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('holds files that are not a git-distill export');
+    expect(readdirSync(mine)).toEqual(['notes.md']);
+    const tracked = await cli(repo, ['playbooks', 'export', '--out', 'src/auth']);
+    expect(tracked.code).toBe(2);
+    expect(tracked.stderr).toContain('holds files tracked by the repository');
+    expect(await user()).toEqual(before);
   });
 
   test('unknown ids and subcommands are clear errors', async () => {
