@@ -236,6 +236,37 @@ describe('playbooks and ledger from auditor-loop logs', async () => {
     expect(text.stdout.split('\n')[0]).toMatch(/^TASK TYPE\s+MODEL\s+SUCCESS/);
   });
 
+  test('ledger --task-type and --model filter rows; a filter that selects nothing says which and the closest name; the table goes by task type, then success', async () => {
+    type Row = ModelLedgerEntry & { small_sample: boolean };
+    const rows = async (...args: string[]) => (JSON.parse((await cli(repo, ['ledger', '--json', ...args])).stdout) as { entries: Row[] }).entries;
+    const all = await rows();
+    const key = (e: ModelLedgerEntry) => `${e.task_type}|${e.model_name}`;
+    expect(new Set(all.map((e) => e.task_type))).toEqual(new Set(['bugfix', 'scrum_review']));
+    expect(await rows('--task-type', 'bugfix')).toEqual(all.filter((e) => e.task_type === 'bugfix'));
+    expect((await rows('--task-type', 'bugfix')).length).toBe(2);
+    expect((await rows('--model', 'kimi-k2:1t')).map(key)).toEqual(['scrum_review|kimi-k2:1t']);
+    expect((await rows('--task-type', 'bugfix', '--model', 'qwen3-coder:480b')).map(key)).toEqual(['bugfix|qwen3-coder:480b']);
+
+    const typo = await cli(repo, ['ledger', '--task-type', 'bugfx']);
+    expect(typo.code).toBe(0);
+    expect(typo.stdout).toBe("no ledger row for --task-type bugfx (did you mean 'bugfix'?)\n");
+    const typoJson = await cli(repo, ['ledger', '--model', 'kimi-k2', '--json']);
+    expect(JSON.parse(typoJson.stdout).entries).toEqual([]);
+    expect(typoJson.stderr).toBe("git-distill: no ledger row for --model kimi-k2 (did you mean 'kimi-k2:1t'?)\n");
+    const none = await cli(repo, ['ledger', '--task-type', 'bugfix', '--model', 'kimi-k2:1t']);
+    expect(none.stdout).toBe('no ledger row for --task-type bugfix and --model kimi-k2:1t: kimi-k2:1t has rows for scrum_review\n');
+
+    // The table's rows, read back from the text: task type ascending, then success rate descending.
+    const table = (await cli(repo, ['ledger'])).stdout.split('\n').slice(1, 1 + all.length).map((l) => l.split(/\s{2,}/));
+    const rate = (r: string[]) => all.find((e) => e.task_type === r[0] && e.model_name === r[1])!.success_rate;
+    expect(table.map((r) => `${r[0]}|${r[1]}`).sort()).toEqual(all.map(key).sort());
+    for (let i = 1; i < table.length; i++) {
+      const [a, b] = [table[i - 1]!, table[i]!];
+      expect(a[0]! < b[0]! || (a[0] === b[0] && rate(a) >= rate(b))).toBe(true);
+    }
+    expect(table.map((r) => r[0])).toEqual(['bugfix', 'bugfix', ...all.filter((e) => e.task_type === 'scrum_review').map(() => 'scrum_review')]);
+  });
+
   test('distilling the same history again in another repository gives byte-identical derived files', async () => {
     const again = await distilledRepo();
     const other = await readStored(again.repo);
