@@ -363,6 +363,92 @@ describe('playbooks and ledger from auditor-loop logs', async () => {
   });
 });
 
+describe('ledger recount: cost, latency percentiles and failure modes', () => {
+  test('ledger --json agrees with an independent count of cost per run and per accepted run, p50/p95 and failure modes', async () => {
+    const repo = await makeRepo();
+    repos.push(repo);
+    const analysis = (run_id: string, minute: number, model: string, ok: boolean, cost: number | null, ms: number, observerReject = false) =>
+      line({
+        ts: at(9, 0).replace('09:00', `09:${String(minute).padStart(2, '0')}`),
+        ok,
+        permit_id: `P-${run_id}`,
+        run_id,
+        model,
+        analysis: `permit analysis by ${model}`,
+        duration_ms: ms,
+        ...(cost === null ? {} : { cost }),
+        ...(observerReject ? { observer_verdict: 'reject', observer_conf: 0.9 } : {}),
+      });
+    // 24 runs: a retry rescued by another model, a failed run, a confident observer rejection, plain successes;
+    // every fifth run states no cost. 24 latencies make p95 (rank 23) differ from the maximum.
+    let text = '';
+    for (let i = 0; i < 24; i++) {
+      const id = `ca-${String(i).padStart(2, '0')}`;
+      const cost = i % 5 === 4 ? null : Math.round((0.013 + ((i * 7) % 11) / 1000) * 1e6) / 1e6;
+      const ms = 400 + ((i * 37) % 900);
+      if (i % 6 === 0) text += analysis(id, i * 2, 'qwen3:32b', false, cost, ms) + analysis(id, i * 2 + 1, 'claude-sonnet-4-5', true, 0.05, 3000 + i * 10);
+      else if (i % 6 === 1) text += analysis(id, i * 2, 'qwen3:32b', false, cost, ms);
+      else if (i % 6 === 2) text += analysis(id, i * 2, 'qwen3:32b', true, cost, ms, true);
+      else text += analysis(id, i * 2, 'qwen3:32b', true, cost, ms);
+    }
+    const oid = await repo.commit({ '.distill/config.json': CONFIG, 'docs/permits.md': 'permits\n' }, 'permits', { date: at(10) });
+    kb(repo, 'contract_analyses.jsonl', text);
+    expect((await cli(repo, ['run', oid, '--sync', '--attach'])).code).toBe(0);
+    const stored = await readStored(repo);
+    const out = JSON.parse((await cli(repo, ['ledger', '--json'])).stdout) as { entries: ModelLedgerEntry[] };
+
+    interface Tally {
+      runs: number;
+      wins: number;
+      costs: number[];
+      latencies: number[];
+      modes: Map<string, number>;
+    }
+    const tally = new Map<string, Tally>();
+    for (const run of stored.scored) {
+      const events = stored.evidence.filter((e) => e.run_id === run.run_id).sort((a, b) => (a.timestamp ?? '').localeCompare(b.timestamp ?? ''));
+      const models = [...new Set(events.filter((e) => e.model_role === 'executor' && e.model_name !== null).map((e) => e.model_name!))];
+      const succeeded = run.category === 'accepted' || run.category === 'partially_accepted';
+      models.forEach((m, i) => {
+        const t = tally.get(m) ?? { runs: 0, wins: 0, costs: [], latencies: [], modes: new Map<string, number>() };
+        tally.set(m, t);
+        const own = events.filter((e) => e.model_name === m);
+        t.runs++;
+        if (succeeded && i === models.length - 1) t.wins++;
+        else {
+          const mode = succeeded ? 'retried: another model was accepted' : `${run.category}: ${run.reasons[0]!.rule_id}`;
+          t.modes.set(mode, (t.modes.get(mode) ?? 0) + 1);
+        }
+        if (own.some((e) => e.cost_usd !== null)) t.costs.push(own.reduce((s, e) => s + (e.cost_usd ?? 0), 0));
+        t.latencies.push(own.reduce((s, e) => s + (e.latency_ms ?? 0), 0));
+      });
+    }
+    const nearestRank = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.ceil(q * xs.length) - 1]!;
+    const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+    expect(out.entries.map((e) => e.model_name).sort()).toEqual([...tally.keys()].sort());
+    for (const e of out.entries) {
+      const t = tally.get(e.model_name)!;
+      expect(e.task_type).toBe('contract_analysis');
+      expect(e.sample_count).toBe(t.runs);
+      expect(e.cost.per_run).toBeCloseTo(sum(t.costs) / t.costs.length, 8);
+      expect(e.cost.per_accepted_run).toBeCloseTo(sum(t.costs) / t.wins, 8);
+      expect(e.latency_p50).toBe(nearestRank(t.latencies, 0.5));
+      expect(e.latency_p95).toBe(nearestRank(t.latencies, 0.95));
+      expect(e.failure_modes).toEqual([...t.modes].sort(([a, x], [b, y]) => y - x || (a < b ? -1 : 1)).map(([mode, count]) => ({ mode, count })));
+    }
+    // The fixture exercises what it claims: runs without a cost, p95 below the maximum, three kinds of failure.
+    const qwen = tally.get('qwen3:32b')!;
+    expect([qwen.runs, qwen.costs.length, qwen.wins]).toEqual([24, 20, 12]);
+    expect(nearestRank(qwen.latencies, 0.95)).toBeLessThan(Math.max(...qwen.latencies));
+    expect(out.entries.find((e) => e.model_name === 'qwen3:32b')!.failure_modes.map((f) => f.mode)).toEqual([
+      'rejected: hard.run_not_ok',
+      'rejected: observer.confident_reject',
+      'retried: another model was accepted',
+    ]);
+    expect(out.entries.find((e) => e.model_name === 'qwen3:32b')!.best_partner_model).toBe('claude-sonnet-4-5');
+  }, 60_000);
+});
+
 describe('derived files after git distill pull', () => {
   test('a clone that distilled one commit pulls the others: its playbooks and ledger are recounted over the merged tree', async () => {
     const a = await distilledRepo();
