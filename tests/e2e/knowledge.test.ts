@@ -1,13 +1,14 @@
 // End-to-end: playbooks and the ledger on real repositories distilled from auditor-loop logs: provenance, independent recount, approvals, determinism.
-import { afterAll, describe, expect, test } from 'bun:test';
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { afterAll, describe, expect, setDefaultTimeout, test } from 'bun:test';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CACHE_PREFIX, makeRepo, snapshotUserState, type TestRepo } from '../helpers/git-repo.ts';
+import { apply, at, CONFIG, kb, line, review, STEPS } from '../helpers/auditor-loop.ts';
 import { runCliCaptured } from '../helpers/cli.ts';
 import { createGitStore } from '../../src/store/git-store.ts';
 import { createMemoryStore } from '../../src/store/memory-store.ts';
-import { COMMIT_FILES, commitDir, LEDGER_DIR, PLAYBOOKS_DIR } from '../../src/store/layout.ts';
+import { COMMIT_FILES, LEDGER_DIR, PLAYBOOKS_DIR } from '../../src/store/layout.ts';
 import { computeDerivedFiles, derivedOptions } from '../../src/derived/derived-files.ts';
 import { defaultConfig } from '../../schemas/config.ts';
 import type { EvidenceRecord } from '../../schemas/evidence-record.ts';
@@ -15,70 +16,14 @@ import type { ScoredRun } from '../../schemas/scored-run.ts';
 import type { Playbook } from '../../schemas/playbook.ts';
 import type { ModelLedgerEntry } from '../../schemas/model-ledger-entry.ts';
 
+// Several distills per test (a pull test: four, a push and a pull): seconds on a shared machine.
+setDefaultTimeout(120_000);
 const repos: TestRepo[] = [];
 const temp = mkdtempSync(join(tmpdir(), 'gd-knowledge-e2e-'));
 afterAll(async () => {
   for (const r of repos) await r.cleanup();
   rmSync(temp, { recursive: true, force: true });
 });
-
-const CONFIG = JSON.stringify({ schema_version: 1, sources: [{ path: 'data/_kb/*.jsonl' }] }) + '\n';
-const at = (h: number, m = 0) => `2024-01-01T${String(h).padStart(2, '0')}:${String(m).padStart(2, '0')}:00Z`;
-const line = (o: unknown) => JSON.stringify(o) + '\n';
-
-const review = (file: string, ts: string, model: string, attempt: number) =>
-  line({ file, reviewed_at: ts, accepted_model: model, accepted_on_attempt: attempt, verdict: 'needs_patch', review: `review of ${file}: one patch` });
-const apply = (file: string, ts: string, ok: boolean) =>
-  line({
-    file,
-    ts,
-    action: ok ? 'applied' : 'gate_failed',
-    patches_applied: ok ? 1 : 0,
-    gates: [
-      { name: 'typecheck', passed: true },
-      { name: 'bun_test', passed: ok, detail: ok ? '' : '3 failing in auth.test.ts' },
-    ],
-  });
-const experiment = (run_id: string, ts: string, model: string, file: string, latency: number) =>
-  line({ run_id, ts, task_class: 'bugfix', mode: 'codereview', model, file_path: file, latency_ms: latency, response: `patch for ${file}` });
-const observer = (run_id: string, ts: string, verdict: 'accept' | 'reject') => line({ run_id, ts, verdict, confidence: 0.9, notes: 'checked the patch' });
-
-function kb(repo: TestRepo, file: string, text: string): void {
-  mkdirSync(join(repo.dir, 'data', '_kb'), { recursive: true });
-  appendFileSync(join(repo.dir, 'data', '_kb', file), text);
-}
-
-/** The auditor loop's logs for one commit (written just before it is distilled, as the loop would). */
-const STEPS: Array<{ files: Record<string, string>; date: string; logs: Array<[string, string]> }> = [
-  {
-    files: { '.distill/config.json': CONFIG, 'src/auth/login.ts': 'login\n', 'src/auth/session.ts': 'session\n' },
-    date: at(10),
-    logs: [
-      ['scrum_reviews.jsonl', review('src/auth/login.ts', at(9, 50), 'kimi-k2:1t', 1) + review('src/auth/session.ts', at(9, 51), 'qwen3-coder:480b', 2)],
-      ['auto_apply.jsonl', apply('src/auth/login.ts', at(9, 52), true) + apply('src/auth/session.ts', at(9, 53), true)],
-      ['mode_experiments.jsonl', experiment('fix-1', at(9, 54), 'gpt-oss:120b', 'src/auth/login.ts', 900) + experiment('fix-1', at(9, 55), 'qwen3-coder:480b', 'src/auth/login.ts', 2100)],
-      ['observer_reviews.jsonl', observer('fix-1', at(9, 56), 'accept')],
-    ],
-  },
-  {
-    files: { 'src/auth/token.ts': 'token\n', 'src/api/routes.ts': 'routes\n' },
-    date: at(11),
-    logs: [
-      ['scrum_reviews.jsonl', review('src/auth/token.ts', at(10, 50), 'kimi-k2:1t', 1) + review('src/api/routes.ts', at(10, 51), 'kimi-k2:1t', 1)],
-      ['auto_apply.jsonl', apply('src/auth/token.ts', at(10, 52), false) + apply('src/api/routes.ts', at(10, 53), true)],
-      ['mode_experiments.jsonl', experiment('fix-2', at(10, 54), 'gpt-oss:120b', 'src/api/routes.ts', 1500)],
-      ['observer_reviews.jsonl', observer('fix-2', at(10, 56), 'reject')],
-    ],
-  },
-  {
-    files: { 'src/auth/logout.ts': 'logout\n' },
-    date: at(12),
-    logs: [
-      ['scrum_reviews.jsonl', review('src/auth/logout.ts', at(11, 50), 'kimi-k2:1t', 1)],
-      ['auto_apply.jsonl', apply('src/auth/logout.ts', at(11, 52), true)],
-    ],
-  },
-];
 
 async function cli(repo: TestRepo, args: string[], now?: string) {
   return runCliCaptured(args, { cwd: repo.dir, ...(now === undefined ? {} : { now }) });
@@ -446,7 +391,7 @@ describe('ledger recount: cost, latency percentiles and failure modes', () => {
       'retried: another model was accepted',
     ]);
     expect(out.entries.find((e) => e.model_name === 'qwen3:32b')!.best_partner_model).toBe('claude-sonnet-4-5');
-  }, 60_000);
+  });
 });
 
 describe('derived files after git distill pull', () => {
@@ -472,6 +417,5 @@ describe('derived files after git distill pull', () => {
     expect(pulled.map((p) => [p.playbook_id, p.source_run_ids])).toEqual(original.map((p) => [p.playbook_id, p.source_run_ids]));
     const ledger = (repo: Pick<TestRepo, 'dir'>) => cli(repo as TestRepo, ['ledger', '--json']).then((r) => JSON.parse(r.stdout) as { entries: unknown[] });
     expect((await ledger(b)).entries).toEqual((await ledger(a.repo)).entries);
-    // Four distills, a push and a pull: seconds on a shared machine (bun's 5 s default is the harness's limit, not a claim).
-  }, 60_000);
+  });
 });

@@ -1,6 +1,6 @@
 // Playbook signatures on the auditor loop's logs (bench/gen-auditor-logs.ts, seeded) distilled into a real repository:
 // runs group by what they worked on (task class, file kind, area), never by their ids, and keep their playbook as runs arrive.
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +18,8 @@ const SEED = 42;
 const EARLY_BYTES = 4_000_000;
 const LATE_BYTES = 8_000_000;
 
+// The setup generates 8 MB of logs and distills them twice: seconds on a shared machine.
+setDefaultTimeout(120_000);
 let temp = '';
 let repo: TestRepo;
 let early: Playbook[] = [];
@@ -85,8 +87,7 @@ beforeAll(async () => {
   } finally {
     await store.close();
   }
-  // Generating 8 MB of logs and distilling them twice takes seconds on a busy machine: the hook's own limit, not a timing claim.
-}, 300_000);
+});
 
 afterAll(async () => {
   await repo?.cleanup();
