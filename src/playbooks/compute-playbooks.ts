@@ -51,12 +51,13 @@ function attemptsNeeded(run: PlaybookRun): number {
 
 /** Commands a run ran with a non-zero exit before it ran them with exit 0: failed, then fixed. */
 function fixedCommands(run: PlaybookRun): string[] {
-  const failedAt = new Map<string, number>();
+  // run.commands holds each [command, exit] pair once, in the order first seen.
+  const failed = new Set<string>();
   const out: string[] = [];
-  run.commands.forEach(([command, code], i) => {
-    if (code !== null && code !== 0 && !failedAt.has(command)) failedAt.set(command, i);
-    else if (code === 0 && failedAt.has(command)) out.push(command);
-  });
+  for (const [command, code] of run.commands) {
+    if (code !== null && code !== 0) failed.add(command);
+    else if (code === 0 && failed.has(command)) out.push(command);
+  }
   return out;
 }
 

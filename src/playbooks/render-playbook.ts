@@ -15,7 +15,7 @@ export function renderPlaybookList(playbooks: readonly Playbook[]): string {
   return table(rows).join('\n') + '\n';
 }
 
-/** `1 failed attempt (accepted on attempt 2)`: the threshold counts failures, the runs count attempts. */
+/** `1 failed attempt (the slowest supporting run was accepted on attempt 2)`: the threshold counts failures, runs count attempts. */
 function failedAttempts(n: number): string {
   return `${n} failed attempt${n === 1 ? '' : 's'} (the slowest supporting run was accepted on attempt ${n + 1})`;
 }

@@ -91,7 +91,7 @@ describe('parseScratchpad', () => {
 
   test('any text parses to a valid summary, and the same bytes give the same summary (property)', () => {
     fc.assert(
-      fc.property(fc.array(fc.oneof(fc.string(), fc.constantFrom('# T', '## Next', '- [ ] a', '- [x] b', '```', '- c', 'Next: d', '$ git log')), { maxLength: 30 }), (lines) => {
+      fc.property(fc.array(fc.oneof(fc.string(), fc.constantFrom('# T', '## Next', '- [ ] a', '- [x] b', '```', '- c', 'Next: d', '$ git log', '## Objective: e', 'Status: done', '  Status: blocked', '  Blocker: f', '    wrapped', '')), { maxLength: 30 }), (lines) => {
         const text = lines.join('\n');
         const a = parse(text);
         expect(ScratchpadSummarySchema.safeParse(a).success).toBe(true);
@@ -136,12 +136,14 @@ describe('parseScratchpad', () => {
         '',
         '- Task: run `pnpm run verify:lite` again',
         '  Status: active',
+        '- Task: ship it',
+        '  Status: ✅',
         '- a plain note under the KR',
       ].join('\n'),
     );
     // The first objective not done, from its heading; `Status: verifying` and the paragraph are not it.
     expect(s.current_objective).toBe('R2 - Source Absence Retention');
-    expect(s.completed_steps).toEqual(['finished long ago', 'record the bug, the contract and the plan']);
+    expect(s.completed_steps).toEqual(['finished long ago', 'record the bug, the contract and the plan', 'ship it']);
     expect(s.failed_steps).toEqual(['complete independent reviews (blocked: one reviewer supplied six findings and the user directed that all be fixed; no post-fix confirmation yet.)']);
     expect(s.pending_steps).toEqual(['run `pnpm run verify:lite` again']);
     expect(s.next_command).toBe('pnpm run verify:lite');

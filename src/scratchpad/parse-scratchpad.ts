@@ -83,7 +83,7 @@ function commandIn(item: string): string | null {
 /** What a `Status:` line says of a step: done, stuck (blocked or failed), or still to do (active, open, verifying, ...). */
 function statusKind(status: string): 'done' | 'stuck' | 'todo' {
   const s = status.trim().toLowerCase();
-  if (/^(?:done|complete[ds]?|finished|shipped|passed|resolved|closed|merged|landed|✅)\b/u.test(s)) return 'done';
+  if (/^(?:(?:done|complete[ds]?|finished|shipped|passed|resolved|closed|merged|landed)\b|✅)/u.test(s)) return 'done';
   if (/^(?:blocked|failed|failing|abandoned|cancel+ed|won'?t do|rejected|stuck)\b/.test(s)) return 'stuck';
   return 'todo';
 }
