@@ -4,7 +4,7 @@ import { join } from 'node:path';
 
 export const CONFIG = JSON.stringify({ schema_version: 1, sources: [{ path: 'data/_kb/*.jsonl' }] }) + '\n';
 export const at = (h: number, m = 0) => `2024-01-01T${String(h).padStart(2, '0')}:${String(m).padStart(2, '0')}:00Z`;
-const line = (o: unknown) => JSON.stringify(o) + '\n';
+export const line = (o: unknown) => JSON.stringify(o) + '\n';
 
 export const review = (file: string, ts: string, model: string, attempt: number) =>
   line({ file, reviewed_at: ts, accepted_model: model, accepted_on_attempt: attempt, verdict: 'needs_patch', review: `review of ${file}: one patch` });
