@@ -82,6 +82,19 @@ describe('git distill check prd-drift', () => {
     expect(blocking.map((f: { message: string; introduced_by: string }) => [f.introduced_by, f.message.includes('`src/sso.ts`')])).toEqual([['pr', true]]);
   });
 
+  test("a PR cannot hide its drift by pointing drift.docs elsewhere in its own config: the base's config applies", async () => {
+    const repo = await repoWith();
+    await repo.commit({ ...CODE, 'src/export.ts': 'x\n', 'docs/PRD.md': PRD('src/export.ts') }, 'plan');
+    await repo.git.run(['branch', 'base']);
+    const hide = JSON.stringify({ schema_version: 1, drift: { docs: ['nothing.md'] } });
+    await repo.commit({ '.distill/config.json': hide, 'docs/PRD.md': PRD('src/export.ts') + '- [x] SSO in `src/sso.ts`\n' }, 'claim SSO, hide the docs');
+    const r = await cli(repo, ['check', 'prd-drift', '--base', 'base', '--json']);
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stdout).checks[0].findings.some((f: { message: string }) => f.message.includes('`src/sso.ts`'))).toBe(true);
+    // Without a base there is nothing to defer to: the working tree's config applies, and it names no doc.
+    expect((await cli(repo, ['check', 'prd-drift', '--json'])).code).toBe(0);
+  });
+
   test('SARIF from check and from drift validates against the SARIF 2.1.0 schema', async () => {
     const repo = await repoWith();
     await repo.commit({ ...CODE, 'docs/PRD.md': PRD('src/export.ts') }, 'plan');

@@ -143,8 +143,9 @@ export async function runActionCommand(env: CliEnv, values: ParsedValues, runner
       },
       async runChecks(range) {
         const { base_oid } = await resolveCheckRange(git, range);
-        const loaded = await loadCheckPolicy(git, root, base_oid, config.checks);
-        const ctx = { git, repo_root: root, store, config, tool_version: env.version };
+        const loaded = await loadCheckPolicy(git, root, base_oid, config);
+        // The checks run with the config the policy came from (the base's on a PR), except where the branch lives.
+        const ctx = { git, repo_root: root, store, config: { ...loaded.config, ref: config.ref }, tool_version: env.version };
         return { reports: await runChecks(ctx, names, range, loaded.policy, runners), fail_level: loaded.checks.fail_level };
       },
       async linkMerged(ev) {

@@ -115,7 +115,7 @@ async function run(env: CliEnv, values: ParsedValues, positionals: string[]): Pr
       findings = markIntroduced(findings, before);
     }
     const report: DriftReport = { ...result.report, base_oid: base === null ? null : base_oid, findings: sortFindings(findings) };
-    const policy = await loadCheckPolicy(git, repoRoot, base_oid, config.checks);
+    const policy = await loadCheckPolicy(git, repoRoot, base_oid, config);
     const checkReport: CheckReport = { check: PRD_DRIFT_CHECK_ID, title: prdDriftCheck.title, rules: PRD_DRIFT_RULES, base_oid: report.base_oid, head_oid, findings: sortFindings(applyPolicy(findings, policy.policy)) };
     if (typeof values.sarif === 'string') {
       writeFileSync(resolve(env.cwd, values.sarif), renderSarif([checkReport], env.version));
