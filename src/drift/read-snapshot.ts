@@ -38,16 +38,19 @@ async function grep(git: Git, args: string[]): Promise<string> {
   return r.exitCode === 1 ? '' : r.stdoutText;
 }
 
-/** Pathspecs that keep Markdown and the docs themselves out of code lookups: a doc naming a symbol does not implement it. */
-function codePathspecs(docPaths: readonly string[]): string[] {
-  return ['--', '.', ':(exclude,glob)**/*.md', ':(exclude,glob)**/*.mdx', ...docPaths.map((p) => `:(exclude,literal)${p}`)];
+/**
+ * Pathspecs that keep Markdown and the docs themselves out of code lookups: a doc naming a symbol does not implement
+ * it. The docs are excluded as configured (paths or globs), so a lookup can start before the tree is listed.
+ */
+function codePathspecs(docs: readonly string[]): string[] {
+  return ['--', '.', ':(exclude,glob)**/*.md', ':(exclude,glob)**/*.mdx', ...docs.map((p) => (/[*?[{]/.test(p) ? `:(exclude,glob)${p}` : `:(exclude,literal)${p}`))];
 }
 
-async function readSymbolHits(git: Git, commit: string, symbols: readonly string[], docPaths: readonly string[]): Promise<Record<string, string[]>> {
+async function readSymbolHits(git: Git, commit: string, symbols: readonly string[], docs: readonly string[]): Promise<Record<string, string[]>> {
   const hits: Record<string, Set<string>> = {};
   if (symbols.length === 0) return {};
   const prefix = `${commit}:`;
-  const text = await grep(git, ['-o', '-w', '-F', ...symbols.flatMap((s) => ['-e', s]), commit, ...codePathspecs(docPaths)]);
+  const text = await grep(git, ['-o', '-w', '-F', ...symbols.flatMap((s) => ['-e', s]), commit, ...codePathspecs(docs)]);
   for (const line of text.split('\n')) {
     const nul = line.indexOf('\0');
     if (nul < 0) continue;
@@ -61,10 +64,10 @@ async function readSymbolHits(git: Git, commit: string, symbols: readonly string
 const TRACE_ID = '[A-Za-z][A-Za-z0-9_]*(?:[-.][A-Za-z0-9_]+)*';
 const TRACE_ID_STRICT = '[A-Z][A-Za-z0-9_]*(?:[-.][A-Za-z0-9_]+)+';
 
-async function readTraces(git: Git, commit: string, tags: readonly string[], docPaths: readonly string[]): Promise<PrdDriftSnapshot['traces']> {
+async function readTraces(git: Git, commit: string, tags: readonly string[], docs: readonly string[]): Promise<PrdDriftSnapshot['traces']> {
   if (tags.length === 0) return [];
   const tagAlt = tags.map(escapeRegex).join('|');
-  const text = await grep(git, ['-n', '-E', '-e', `(${tagAlt})([^A-Za-z0-9_-]|$)`, commit, ...codePathspecs(docPaths)]);
+  const text = await grep(git, ['-n', '-E', '-e', `(${tagAlt})([^A-Za-z0-9_-]|$)`, commit, ...codePathspecs(docs)]);
   // `@req FR-1, FR-2` or `@req FR-1 FR-2`: after the first id, only id-shaped words (with a dash or dot) continue the list.
   const tagRe = new RegExp(`(?:${tagAlt})(?![\\w-])[:=]?\\s*(${TRACE_ID}(?:(?:\\s*[,;]\\s*|\\s+)${TRACE_ID_STRICT})*)`, 'g');
   const prefix = `${commit}:`;
@@ -145,6 +148,10 @@ export async function readDriftSnapshot(input: ReadSnapshotInput): Promise<PrdDr
     const probe = await git.run(['ls-tree', '-z', '--name-only', commit, '--', ...config.docs.map((d) => `:(literal)${d}`)]);
     if (probe.stdoutText === '') return null;
   }
+  // The trace tags do not depend on what the docs say: that grep runs while the tree is listed and the docs parsed.
+  const tracesRead = readTraces(git, commit, config.trace_tags, config.docs);
+  // Handled here too, so a failure before it is awaited below is not an unhandled rejection; the await still throws.
+  tracesRead.catch(() => undefined);
   const tree = await readTree(git, commit);
   const docPaths = selectDocs(tree.keys(), config.docs);
   if (docPaths.length === 0) return null;
@@ -183,16 +190,24 @@ export async function readDriftSnapshot(input: ReadSnapshotInput): Promise<PrdDr
   }
   // Only a path that resolves nowhere in the tree can have been deleted; the check resolves the rest.
   const missing = [...paths].filter((p) => !tree.has(p) && !dirs.has(p) && !basenames.has(p.slice(p.lastIndexOf('/') + 1))).sort();
+  // Independent reads, side by side: each is a git process (or the store) and mostly waits.
+  const [symbol_hits, traces, deleted_paths, stampFacts, prior_signals] = await Promise.all([
+    readSymbolHits(git, commit, [...symbols].sort(), config.docs),
+    tracesRead,
+    readDeleted(git, commit, missing),
+    readStamps(git, commit, [...stamps].sort()),
+    input.readPriorSignals(),
+  ]);
   return {
     commit_oid: commit,
     docs,
     tree_paths: treePaths,
     test_globs: config.test_globs,
     id_patterns: config.id_patterns,
-    symbol_hits: await readSymbolHits(git, commit, [...symbols].sort(), docPaths),
-    traces: await readTraces(git, commit, config.trace_tags, docPaths),
-    deleted_paths: await readDeleted(git, commit, missing),
-    stamps: await readStamps(git, commit, [...stamps].sort()),
-    prior_signals: await input.readPriorSignals(),
+    symbol_hits,
+    traces,
+    deleted_paths,
+    stamps: stampFacts,
+    prior_signals,
   };
 }
