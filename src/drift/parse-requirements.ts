@@ -1,8 +1,25 @@
 // Pure: a requirement document (PRD, phase plan, roadmap, backlog) → the claims it makes, with ids, status, references and stamps.
-import type { Heading, List, ListItem, Nodes, Paragraph, PhrasingContent, Root, RootContent, Table, TableRow } from 'mdast';
-import { fromMarkdown } from 'mdast-util-from-markdown';
-import { gfmFromMarkdown } from 'mdast-util-gfm';
-import { gfm } from 'micromark-extension-gfm';
+import type { Heading, List, ListItem, Nodes, Paragraph, Root, RootContent, Table, TableRow } from 'mdast';
+
+interface MarkdownParser {
+  fromMarkdown: typeof import('mdast-util-from-markdown').fromMarkdown;
+  gfm: typeof import('micromark-extension-gfm').gfm;
+  gfmFromMarkdown: typeof import('mdast-util-gfm').gfmFromMarkdown;
+}
+let markdown: MarkdownParser | null = null;
+
+/**
+ * The Markdown parser, loaded on first use: every command imports this module (the pipeline may compute drift),
+ * but only a commit with requirement docs needs micromark, which costs tens of milliseconds to load.
+ */
+function loadMarkdown(): MarkdownParser {
+  markdown ??= {
+    fromMarkdown: (import.meta.require('mdast-util-from-markdown') as typeof import('mdast-util-from-markdown')).fromMarkdown,
+    gfm: (import.meta.require('micromark-extension-gfm') as typeof import('micromark-extension-gfm')).gfm,
+    gfmFromMarkdown: (import.meta.require('mdast-util-gfm') as typeof import('mdast-util-gfm')).gfmFromMarkdown,
+  };
+  return markdown;
+}
 
 export type ClaimStatus = 'done' | 'in_progress' | 'planned' | 'blocked' | 'deferred' | 'unknown';
 export const CLAIM_STATUSES: readonly ClaimStatus[] = ['done', 'in_progress', 'planned', 'blocked', 'deferred', 'unknown'];
@@ -622,6 +639,7 @@ function blankFrontMatter(text: string): string {
 /** Parse one requirement document. Never throws on content: any Markdown gives claims (possibly none). */
 export function parseRequirementDoc(path: string, text: string, opts: ParseOptions = {}): ParsedDoc {
   const source = blankFrontMatter(text.startsWith('\uFEFF') ? text.slice(1) : text);
+  const { fromMarkdown, gfm, gfmFromMarkdown } = loadMarkdown();
   const root = fromMarkdown(source, { extensions: [gfm()], mdastExtensions: [gfmFromMarkdown()] });
   const b: Builder = {
     path,
