@@ -5,7 +5,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Receipt } from '../../schemas/receipt.ts';
 import type { Adapter } from '../collect/adapter.ts';
-import { detectAdapter, isJsonContainerPath, type CollectIo, type CollectSource, type SourceSummary } from '../collect/collect.ts';
+import { containerOfPath, detectAdapter, type CollectIo, type CollectSource, type SourceSummary } from '../collect/collect.ts';
 import type { IngestConfig } from '../../schemas/config.ts';
 import { ingestWorkerSetup } from '../wiring.ts';
 import { DistillError } from '../errors.ts';
@@ -310,7 +310,7 @@ export async function runIngestParallel(req: IngestRequestBase, opts: ParallelOp
         };
         const bytes = fileSize(source.path);
         const forced = source.format === null ? null : (setup.adapters.find((a) => a.id === source.format) ?? null);
-        const container = forced?.container ?? (isJsonContainerPath(source.path) ? 'json' : 'jsonl');
+        const container = forced?.container ?? containerOfPath(source.path);
         if (bytes === null || bytes <= rangeBytes || (source.replay_until ?? 0) > 0 || container !== 'jsonl' || (source.format !== null && forced === null)) {
           yield whole;
           continue;

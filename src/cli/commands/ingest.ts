@@ -58,7 +58,7 @@ export function renderIngestText(s: IngestSummary): string {
       .join(', ');
     lines.push(`quarantined by reason: ${reasons}${s.out_dir === null ? ' (rerun with --out DIR to see each line in quarantine.jsonl)' : ''}`);
   }
-  for (const skip of s.skipped) lines.push(`skipped ${skip.source_file}: ${skip.reason} (pass --format <id> to read it anyway)`);
+  for (const skip of s.skipped) lines.push(`skipped ${skip.source_file}: ${skip.reason} (${skip.hint})`);
   if (s.out_dir !== null) lines.push(`wrote ${s.out_dir}/{evidence,scored,quarantine}.jsonl and receipts/`);
   return lines.join('\n') + '\n';
 }

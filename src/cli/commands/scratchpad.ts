@@ -11,11 +11,14 @@ import type { CliEnv, Command, ParsedValues } from '../command.ts';
 
 const HELP = `usage: git distill scratchpad <file>... [--json] [--no-llm] [--config FILE]
 
-Summarize free-text agent notes, tree-split shards, plans and TODO lists (Markdown or text) as
+Summarize free-text agent notes, tree-split shards, plans, backlogs and TODO lists (Markdown or text) as
 ScratchpadSummary records, by deterministic parsing: checkbox items by their box ([x] completed, [ ] pending,
-[-] or [!] failed; fenced code is skipped), otherwise list items by their heading (Objective, Done, Failed,
-Next/TODO, Questions, Decisions) and label lines such as "Next: ...", shell fences and "$ " lines as
-commands, paths wherever they appear. Works outside a repository too.
+[-] or [!] failed; fenced code is skipped); list items with an indented "Status:" line by their status
+(done → completed, blocked or failed → failed with the item's whole "Blocker:" text, anything else →
+pending); otherwise list items by their heading (Objective, Done, Failed, Next/TODO, Questions, Decisions)
+and label lines such as "Next: ...". The objective is the Objective section's first paragraph, else the
+first "## Objective: X" heading not marked done. Shell fences and "$ " lines are commands, paths are read
+wherever they appear. Works outside a repository too.
 
 When .distill/config.json sets scratchpad.llm {url, model, timeout_ms, api_key_env}, each summary is sent to
 that OpenAI-compatible /v1/chat/completions endpoint, which may refine the objective, decisions, questions,
