@@ -269,9 +269,9 @@ function fileSize(path: string): number | null {
  * pool of workers. Stateless JSONL files bigger than `range_bytes` are cut into line ranges (the format is
  * detected first, here, and forced on each range); stateful adapters and JSON documents go whole to one
  * worker. Each worker appends the run records it collected to its own bucket files on disk (always:
- * `spool_records` does not apply), and scoring reads them back a few MiB per task, so memory stays near
- * IN_FLIGHT_PER_WORKER ranges per worker whatever the input size. Only merging the ordered outputs and
- * writing them stay on the main thread.
+ * `spool_records` does not apply), and scoring reads them back a few MiB per task, so what a task holds
+ * does not grow with the input and at most IN_FLIGHT_PER_WORKER tasks per worker are in flight. Only
+ * merging the ordered outputs and writing them stay on the main thread.
  */
 export async function runIngestParallel(req: IngestRequestBase, opts: ParallelOptions): Promise<IngestSummary> {
   const setup = ingestWorkerSetup(req.config);

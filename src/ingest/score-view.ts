@@ -5,10 +5,10 @@ const NO_HINTS: EvidenceRecord['link_hints'] = { oids: [], cwd: null, branch: nu
 
 /**
  * The record as the scorer reads it (src/score reads the evidence id, task ids and type, timestamp, the
- * provenance's location, the model name, markers, validations, the override, signals and each tool call's
- * outcome and error): everything else is blanked so the run groups held in memory, or spilled to disk and read back,
- * stay small. The type stays EvidenceRecord on purpose. score-view.test.ts checks that runs score the same
- * from views as from whole records.
+ * provenance's location, the model name, markers, validations, the override, signals and each tool
+ * call's outcome and error): everything else is blanked so the run groups held in memory, or spilled to
+ * disk and read back, stay small. The type stays EvidenceRecord on purpose. score-view.test.ts checks
+ * that runs score to the same bytes from views as from whole records.
  */
 export function scoreView(record: EvidenceRecord): EvidenceRecord {
   return {
@@ -38,7 +38,7 @@ export function scoreView(record: EvidenceRecord): EvidenceRecord {
 /**
  * A score view as one flat array of values in a fixed order: no key names, and the fields scoreView
  * blanks are not stored at all. Spooling this instead of the view's JSON object makes the spool about
- * a third of the size (1,281 → ~380 bytes a record on the bench data), and so a third of the bytes
+ * a third of the size (1,281 → ~385 characters a record with its run id, on the bench data), and so a third of the bytes
  * to stringify, write, read back and parse. The run id is not in it: the spool stores it beside.
  */
 export type EncodedScoreView = unknown[];

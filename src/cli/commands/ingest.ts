@@ -25,7 +25,7 @@ options:
   --config <file>      use this config instead of the nearest .distill/config.json
   --jobs <n>           read and score on n worker threads (default 1). Outputs are byte-identical
                        whatever n. Faster when n cores are free (slower when they are busy), and
-                       its peak memory at 1 GB is about 1.5x that at 100 MB (one thread: flat)
+                       its peak memory at 1 GB is about 1.5x that at 100 MB (one thread: ~1.3x)
   --list-formats       print the known formats and exit
   -h, --help           this help
       --version        print the version
@@ -100,7 +100,7 @@ async function readHeadOid(cwd: string): Promise<string | null> {
 }
 
 function parseJobs(value: ParsedValues[string]): number {
-  // One thread by default: its peak memory stays flat whatever the input size; the pool's still rises
+  // One thread by default: its peak memory grows far less with the input than the pool's
   // (docs/benchmarks.md), and on a busy machine the pool is slower than one thread.
   if (value === undefined) return 1;
   const n = typeof value === 'string' && /^[0-9]+$/.test(value) ? Number(value) : NaN;
