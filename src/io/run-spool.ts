@@ -70,8 +70,8 @@ export interface RunSpoolOptions<T> {
 }
 
 // Measured (docs/benchmarks.md, 2026-12-07): at 32 Mi the held lines (two bytes a character once one is
-// outside Latin-1) and their copies while flushing took peak RSS at 1 GB of input to 315–400 MiB against
-// ~220 at 100 MB; at 8 Mi the 1 GB runs peaked at 214–272 MiB against ~182. The price: 100 MB of the
+// outside Latin-1) and their copies while flushing took peak RSS at 1 GB of input to 315–392 MiB against
+// ~220 at 100 MB; at 8 Mi the 1 GB runs peaked at 209–272 MiB against ~182. The price: 100 MB of the
 // bench's logs now spills too, about 3% of ingest's CPU.
 export const DEFAULT_SPOOL_MEMORY_CHARS = 8 * 1024 * 1024;
 
