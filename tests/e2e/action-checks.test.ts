@@ -3,10 +3,8 @@ import { afterAll, expect, setDefaultTimeout, test } from 'bun:test';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pkg from '../../package.json' with { type: 'json' };
-import type { CliEnv } from '../../src/cli/command.ts';
-import { runActionCommand } from '../../src/cli/commands/action.ts';
 import { COMMENT_MARKER } from '../../src/action/run-action.ts';
+import { runCliCaptured } from '../helpers/cli.ts';
 import { startFakeForge } from '../helpers/fake-forge.ts';
 import { makeRepo } from '../helpers/git-repo.ts';
 import { sarifErrors } from '../helpers/sarif.ts';
@@ -43,15 +41,9 @@ test('a PR whose PRD claims a file it never adds: prd_drift blocks it on the for
   const run = async (head: string) => {
     const eventPath = join(dir, `event-${head.slice(0, 7)}.json`);
     writeFileSync(eventPath, JSON.stringify({ action: 'synchronize', pull_request: { number: 3, head: { sha: head, ref: 'feature' }, base: { sha: base, ref: 'main' } } }));
-    let stdout = '';
-    let stderr = '';
-    const env: CliEnv = {
+    // The real command line, so the checks are the ones git-distill ships.
+    return runCliCaptured(['action'], {
       cwd: repo.dir,
-      stdout: (t) => void (stdout += t),
-      stderr: (t) => void (stderr += t),
-      stderrIsTTY: false,
-      now: () => new Date('2026-02-03T04:05:06Z'),
-      version: pkg.version,
       env: {
         GITHUB_API_URL: server.api_url,
         GITHUB_REPOSITORY: 'octo/proj',
@@ -61,8 +53,7 @@ test('a PR whose PRD claims a file it never adds: prd_drift blocks it on the for
         GITHUB_STEP_SUMMARY: join(dir, 'summary.md'),
         RUNNER_TEMP: dir,
       },
-    };
-    return { code: await runActionCommand(env, {}), stdout, stderr };
+    });
   };
 
   const first = await run(head1);
