@@ -446,7 +446,7 @@ const doneWithoutImplementation: RuleFn = (ev, snap) => {
         location: at(doc.path, e.claim.line),
         evidence: [
           ...agg.refs.map(refLookup),
-          ...(e.claim.id === null ? [] : [{ lookup: `trace tag ${e.claim.id} in code`, found: false, detail: 'no @req tag in a non-test file' }]),
+          ...(traceable(e.claim) ? [{ lookup: `trace tag ${e.claim.id} in code`, found: false, detail: 'no trace tag in a non-test file' }] : []),
         ],
         subject: `${doc.path}|${e.claim.key}`,
       });
