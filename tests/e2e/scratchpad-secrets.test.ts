@@ -38,3 +38,31 @@ test('a scratchpad naming an AWS key and a GitHub token is stored redacted, with
   }
   expect((await runCliCaptured(['verify', '--all'], { cwd: repo.dir })).code).toBe(0);
 });
+
+test('git distill scratchpad never sends a key to the LLM provider, and prints none', async () => {
+  const bodies: string[] = [];
+  const server = Bun.serve({
+    hostname: '127.0.0.1',
+    port: 0,
+    async fetch(req) {
+      bodies.push(await req.text());
+      return Response.json({ choices: [{ message: { role: 'assistant', content: JSON.stringify({ current_objective: 'rotate the key', decisions: [], unresolved_questions: [], next_command: null, validation_status: 'partial' }) } }] });
+    },
+  });
+  const dir = await makeRepo();
+  try {
+    await Bun.write(`${dir.dir}/.distill/config.json`, JSON.stringify({ schema_version: 1, scratchpad: { llm: { url: `http://127.0.0.1:${server.port}`, model: 'm', timeout_ms: 5000, api_key_env: null } } }));
+    await Bun.write(`${dir.dir}/notes.md`, `# Objective\nrotate ${AWS}\n\n- [ ] push with ${GITHUB}\n`);
+    const r = await runCliCaptured(['scratchpad', 'notes.md', '--json'], { cwd: dir.dir });
+    expect(r.code).toBe(0);
+    expect(bodies).toHaveLength(1);
+    for (const secret of [AWS, GITHUB]) {
+      expect(bodies[0]!.includes(secret)).toBe(false);
+      expect(r.stdout.includes(secret)).toBe(false);
+    }
+    expect(bodies[0]).toContain('[REDACTED:aws-access-key-id]');
+  } finally {
+    server.stop(true);
+    await dir.cleanup();
+  }
+});

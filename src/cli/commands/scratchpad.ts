@@ -4,6 +4,8 @@ import { relative, resolve } from 'node:path';
 import { DistillError, EXIT } from '../../errors.ts';
 import { loadConfig } from '../../config/load.ts';
 import { parseScratchpad } from '../../scratchpad/parse-scratchpad.ts';
+import { redactScratchpad } from '../../scratchpad/redact-scratchpad.ts';
+import { buildRedactor } from '../../wiring.ts';
 import { refineScratchpad, type LlmProvider, type RefineOutcome } from '../../scratchpad/refine-scratchpad.ts';
 import { renderScratchpadSummary } from '../../scratchpad/render-scratchpad.ts';
 import type { ScratchpadSummary } from '../../../schemas/scratchpad-summary.ts';
@@ -36,6 +38,7 @@ async function run(env: CliEnv, values: ParsedValues, positionals: string[]): Pr
   if (positionals.length === 0) throw new DistillError('E_USAGE', 'scratchpad needs at least one file', { hint: 'git distill scratchpad notes/plan.md' });
   const { config } = loadConfig(env.cwd, typeof values.config === 'string' ? resolve(env.cwd, values.config) : null);
   const llm = values['no-llm'] === true ? null : config.scratchpad.llm;
+  const redact = buildRedactor(config);
   const provider: LlmProvider | null =
     llm === null ? null : { url: llm.url, model: llm.model, timeout_ms: llm.timeout_ms, api_key: llm.api_key_env === null ? null : (env.env[llm.api_key_env] ?? null) };
   const summaries: ScratchpadSummary[] = [];
@@ -53,9 +56,12 @@ async function run(env: CliEnv, values: ParsedValues, positionals: string[]): Pr
       });
     }
     const shown = relative(env.cwd, path) || file;
-    let summary = parseScratchpad({ run_id: `scratchpad:${shown}`, source_file: shown, bytes, recorded_at: env.now().toISOString() });
+    // Redacted like a stored summary, and before anything is sent to a provider: notes are where agents paste keys.
+    const counts = new Map<string, number>();
+    let summary = redactScratchpad(parseScratchpad({ run_id: `scratchpad:${shown}`, source_file: shown, bytes, recorded_at: env.now().toISOString() }), redact, counts);
     if (provider !== null) {
-      const refined: RefineOutcome = await refineScratchpad(provider, summary, new TextDecoder().decode(bytes), (url, init) => fetch(url, init));
+      const text = redact(new TextDecoder().decode(bytes), counts);
+      const refined: RefineOutcome = await refineScratchpad(provider, summary, text, (url, init) => fetch(url, init));
       summary = refined.summary;
       if (refined.outcome !== 'refined') env.stderr(`git-distill: ${shown}: the LLM provider did not refine it (${refined.outcome}: ${refined.detail}); the deterministic summary stands\n`);
     }
