@@ -408,11 +408,11 @@ const danglingReference: RuleFn = (ev, snap) => {
         const wasDeleted = r.ref.kind === 'path' && deleted.has(r.ref.target.replace(/\/+$/, ''));
         if (e.claim.status !== 'done' && !wasDeleted) continue;
         const status = e.claim.status === 'done' ? 'marks done' : `marks ${e.claim.status.replace('_', ' ')}`;
-        const gone = wasDeleted ? 'was deleted and is not in the tree' : r.ref.kind === 'symbol' ? 'appears in no code or test file' : 'does not exist';
+        const gone = wasDeleted ? 'was deleted and is not' : r.ref.kind === 'symbol' ? 'appears in no code or test file' : 'does not exist';
         out.push({
           rule: 'dangling_reference',
           severity: e.claim.status === 'done' ? 'high' : 'medium',
-          message: `${doc.path}:${r.ref.line} ${status} ${quote(e.claim)}, but \`${r.ref.text}\` ${gone} at ${short(snap.commit_oid)}. Restore it, or correct the reference or the status.`,
+          message: `${doc.path}:${r.ref.line} ${status} ${quote(e.claim)}, but \`${r.ref.text}\` ${gone} in the tree. Restore it, or correct the reference or the status.`,
           location: at(doc.path, r.ref.line),
           evidence: [refLookup(r), ...(wasDeleted ? [{ lookup: `history of ${r.ref.target}`, found: true, detail: 'deleted in an earlier commit' }] : [])],
           subject: `${doc.path}|${e.claim.key}|${r.ref.kind}:${r.ref.target}`,
@@ -442,7 +442,7 @@ const doneWithoutImplementation: RuleFn = (ev, snap) => {
         claim: e.claim,
         doc,
         rule: 'done_without_implementation',
-        message: `${doc.path}:${e.claim.line} marks ${quote(e.claim)} done, but ${why} at ${short(snap.commit_oid)}.`,
+        message: `${doc.path}:${e.claim.line} marks ${quote(e.claim)} done, but ${why}.`,
         location: at(doc.path, e.claim.line),
         evidence: [
           ...agg.refs.map(refLookup),
@@ -476,7 +476,7 @@ const doneWithoutTests: RuleFn = (ev, snap) => {
         claim: e.claim,
         doc,
         rule: 'done_without_tests',
-        message: `${doc.path}:${e.claim.line} marks ${quote(e.claim)} done and it is implemented (${list(agg.impl, 3)}), but ${why} at ${short(snap.commit_oid)}.`,
+        message: `${doc.path}:${e.claim.line} marks ${quote(e.claim)} done and it is implemented (${list(agg.impl, 3)}), but ${why}.`,
         location: at(doc.path, e.claim.line),
         evidence: [
           { lookup: 'implementation', found: true, detail: list(agg.impl) },
@@ -747,7 +747,7 @@ function joinPriorSignals(ev: Evaluation, emits: Emit[], snap: PrdDriftSnapshot)
     const about = phase !== null ? `phase ${phase.replace(/^Phase /, '')}` : (s.doc ?? 'a doc');
     out.push({
       rule: 'prior_drift_signal',
-      message: `The auditor loop's ${s.task_type === 'doc_drift' ? 'doc drift correction' : 'phase sweep'} found ${list(s.failures, 3)} for ${about}${target === null ? ' (no requirement doc here defines it)' : ''}; this check finds nothing to confirm it at ${short(snap.commit_oid)}, so look again by hand.`,
+      message: `The auditor loop's ${s.task_type === 'doc_drift' ? 'doc drift correction' : 'phase sweep'} found ${list(s.failures, 3)} for ${about}${target === null ? ' (no requirement doc here defines it)' : ''}; this check finds nothing to confirm it, so look again by hand.`,
       location: where,
       evidence: [evidence],
       subject: `signal|${s.run_id}`,

@@ -13,7 +13,7 @@ import { buildIngestSetup, collectIo } from '../wiring.ts';
 import { openDistillCache } from './cache.ts';
 import { DEFAULT_LINK_SLACK_SECONDS } from './link.ts';
 import type { DistillContext, SourceCommit, SourceFile } from './run.ts';
-import { computeDrift } from '../drift/index.ts';
+import { computeStepDrift } from '../drift/index.ts';
 
 export interface OpenedContext {
   ctx: DistillContext;
@@ -174,7 +174,7 @@ export async function openDistillContext(opts: {
     hashRange,
     readFile: async (path) => new Uint8Array(await readFile(isAbsolute(path) ? path : join(repoRoot, path))),
     commitFacts: (oid) => readCommitFacts(git, repoRoot, oid, branch),
-    computeDrift: async (oid, evidence) => (await computeDrift({ git, store, config: opts.config, commit: oid, own_evidence: evidence }))?.folder ?? null,
+    computeDrift: (oid, evidence) => computeStepDrift({ git, store, config: opts.config, commit: oid, own_evidence: evidence, tool_version: opts.tool_version }),
     resolveAncestors: (hints, tip) => resolveAncestorCommits(git, hints, tip),
     sleep: (ms) => new Promise((r) => setTimeout(r, ms + Math.floor(Math.random() * ms))),
   };

@@ -42,15 +42,17 @@ async function grep(git: Git, args: string[]): Promise<string> {
  * Pathspecs that keep Markdown and the docs themselves out of code lookups: a doc naming a symbol does not implement
  * it. The docs are excluded as configured (paths or globs), so a lookup can start before the tree is listed.
  */
-function codePathspecs(docs: readonly string[]): string[] {
-  return ['--', '.', ':(exclude,glob)**/*.md', ':(exclude,glob)**/*.mdx', ...docs.map((p) => (/[*?[{]/.test(p) ? `:(exclude,glob)${p}` : `:(exclude,literal)${p}`))];
+function codePathspecs(docs: readonly string[], only: readonly string[] | null): string[] {
+  const where = only === null ? ['.'] : only.map((p) => `:(literal)${p}`);
+  return ['--', ...where, ':(exclude,glob)**/*.md', ':(exclude,glob)**/*.mdx', ...docs.map((p) => (/[*?[{]/.test(p) ? `:(exclude,glob)${p}` : `:(exclude,literal)${p}`))];
 }
 
-async function readSymbolHits(git: Git, commit: string, symbols: readonly string[], docs: readonly string[]): Promise<Record<string, string[]>> {
+/** Symbol → the files (sorted) where it occurs as a whole word at the commit; `only` limits the files looked at. */
+export async function readSymbolHits(git: Git, commit: string, symbols: readonly string[], docs: readonly string[], only: readonly string[] | null = null): Promise<Record<string, string[]>> {
   const hits: Record<string, Set<string>> = {};
-  if (symbols.length === 0) return {};
+  if (symbols.length === 0 || only?.length === 0) return {};
   const prefix = `${commit}:`;
-  const text = await grep(git, ['-o', '-w', '-F', ...symbols.flatMap((s) => ['-e', s]), commit, ...codePathspecs(docs)]);
+  const text = await grep(git, ['-o', '-w', '-F', ...symbols.flatMap((s) => ['-e', s]), commit, ...codePathspecs(docs, only)]);
   for (const line of text.split('\n')) {
     const nul = line.indexOf('\0');
     if (nul < 0) continue;
@@ -64,10 +66,11 @@ async function readSymbolHits(git: Git, commit: string, symbols: readonly string
 const TRACE_ID = '[A-Za-z][A-Za-z0-9_]*(?:[-.][A-Za-z0-9_]+)*';
 const TRACE_ID_STRICT = '[A-Z][A-Za-z0-9_]*(?:[-.][A-Za-z0-9_]+)+';
 
-async function readTraces(git: Git, commit: string, tags: readonly string[], docs: readonly string[]): Promise<PrdDriftSnapshot['traces']> {
-  if (tags.length === 0) return [];
+/** Trace tags (`@req FR-012`) at the commit, by path and line; `only` limits the files looked at. */
+export async function readTraces(git: Git, commit: string, tags: readonly string[], docs: readonly string[], only: readonly string[] | null = null): Promise<PrdDriftSnapshot['traces']> {
+  if (tags.length === 0 || only?.length === 0) return [];
   const tagAlt = tags.map(escapeRegex).join('|');
-  const text = await grep(git, ['-n', '-E', '-e', `(${tagAlt})([^A-Za-z0-9_-]|$)`, commit, ...codePathspecs(docs)]);
+  const text = await grep(git, ['-n', '-E', '-e', `(${tagAlt})([^A-Za-z0-9_-]|$)`, commit, ...codePathspecs(docs, only)]);
   // `@req FR-1, FR-2` or `@req FR-1 FR-2`: after the first id, only id-shaped words (with a dash or dot) continue the list.
   const tagRe = new RegExp(`(?:${tagAlt})(?![\\w-])[:=]?\\s*(${TRACE_ID}(?:(?:\\s*[,;]\\s*|\\s+)${TRACE_ID_STRICT})*)`, 'g');
   const prefix = `${commit}:`;

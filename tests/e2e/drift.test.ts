@@ -222,7 +222,7 @@ describe('the pipeline stores drift.json with each distilled commit', () => {
     const report = DriftReportSchema.parse(JSON.parse(stored));
     const signal = report.findings.filter((f) => f.rule_id === 'prior_drift_signal');
     expect(signal.map((f) => [f.location?.start_line, f.message])).toEqual([
-      [14, `The auditor loop's phase sweep found 2 claims fake for phase 4; this check finds nothing to confirm it at ${c2.slice(0, 12)}, so look again by hand.`],
+      [14, `The auditor loop's phase sweep found 2 claims fake for phase 4; this check finds nothing to confirm it, so look again by hand.`],
     ]);
     expect(signal[0]!.evidence[0]!.lookup).toContain(`(distilled under ${c1.slice(0, 12)})`);
     // The command computes the same report the pipeline stored.
