@@ -389,7 +389,7 @@ const traceable = (c: Claim) => c.id !== null && !/^(?:Phase|Milestone|Stage|Ste
  * A phase judged on its items' evidence says the same as an item judged on its own: keep the most specific
  * finding (the item's) and drop the same rule on the claims that contain it.
  */
-function keepInnermost(ev: Evaluation, emits: Array<Emit & { claim: Claim; doc: ParsedDoc }>): Emit[] {
+function keepInnermost(emits: Array<Emit & { claim: Claim; doc: ParsedDoc }>): Emit[] {
   return emits.filter((e) => {
     const inner = new Set(descendantsOf(e.doc, e.claim.index).map((c) => c.index));
     return !emits.some((o) => o !== e && o.doc === e.doc && o.rule === e.rule && inner.has(o.claim.index));
@@ -423,7 +423,7 @@ const danglingReference: RuleFn = (ev, snap) => {
   return out;
 };
 
-const doneWithoutImplementation: RuleFn = (ev, snap) => {
+const doneWithoutImplementation: RuleFn = (ev) => {
   const out: Array<Emit & { claim: Claim; doc: ParsedDoc }> = [];
   for (const [doc, evals] of ev.evals) {
     for (const e of evals) {
@@ -452,10 +452,10 @@ const doneWithoutImplementation: RuleFn = (ev, snap) => {
       });
     }
   }
-  return keepInnermost(ev, out);
+  return keepInnermost(out);
 };
 
-const doneWithoutTests: RuleFn = (ev, snap) => {
+const doneWithoutTests: RuleFn = (ev) => {
   const out: Array<Emit & { claim: Claim; doc: ParsedDoc }> = [];
   for (const [doc, evals] of ev.evals) {
     for (const e of evals) {
@@ -486,7 +486,7 @@ const doneWithoutTests: RuleFn = (ev, snap) => {
       });
     }
   }
-  return keepInnermost(ev, out);
+  return keepInnermost(out);
 };
 
 /** Every id some doc defines, with where. */

@@ -290,7 +290,7 @@ async function findingsOf(s: Scenario): Promise<Finding[]> {
   return runPrdDrift(snap);
 }
 
-function golden(name: string, findings: Finding[]): string {
+function golden(findings: Finding[]): string {
   return JSON.stringify(
     findings.map((f) => ({ rule: f.rule_id, severity: f.severity, at: f.location === null ? null : `${f.location.path}:${f.location.start_line}`, message: f.message, evidence: f.evidence, fingerprint: f.fingerprint })),
     null,
@@ -309,7 +309,7 @@ describe('prd_drift rules, one small repository each', () => {
       const lines = (rule: string) => findings.filter((f) => f.rule_id === rule && f.location?.path === 'docs/PRD.md').map((f) => f.location?.start_line);
       expect(lines(s.rule)).toEqual(s.fires);
       for (const line of s.near_miss) expect(findings.filter((f) => f.rule_id === s.rule && f.location?.start_line === line)).toEqual([]);
-      const text = golden(s.name, findings);
+      const text = golden(findings);
       const path = join(GOLDEN, `${s.name}.json`);
       if (process.env.UPDATE_GOLDEN === '1') {
         mkdirSync(GOLDEN, { recursive: true });
