@@ -17,6 +17,7 @@ import { storeCommitDrift } from '../../distill/run.ts';
 import { DistillError, EXIT } from '../../errors.ts';
 import { createGit } from '../../io/git.ts';
 import { COMMIT_FILES, commitDir } from '../../store/layout.ts';
+import { openRepoStore } from '../../read/read-distilled.ts';
 import type { CliEnv, Command, ParsedValues } from '../command.ts';
 
 const HELP = `usage: git distill drift [<rev>] [--base <rev>] [--json | --md] [--sarif FILE] [--no-store]
@@ -55,34 +56,28 @@ function parseCount(value: ParsedValues[string]): number {
   return n;
 }
 
+/** Read only: stored reports from the branch, the others computed (never stored); no cache is opened. */
 async function runLog(env: CliEnv, values: ParsedValues, rev: string): Promise<number> {
-  const repoRoot = await findRepoRoot(createGit({ cwd: env.cwd }));
-  const { config } = loadRepoConfig(repoRoot);
-  const opened = await openDistillContext({ cwd: repoRoot, config, tool_version: env.version });
+  const count = parseCount(values.n);
+  const { git, root, store } = await openRepoStore(env.cwd, env.version);
   try {
-    const { git, ctx } = opened;
+    const { config } = loadRepoConfig(root);
     const head = await git.revParse(`${rev}^{commit}`);
     const rows: DriftLogRow[] = [];
-    const listing = await git.run(['log', '--first-parent', `--max-count=${parseCount(values.n)}`, '--no-show-signature', '--no-color', '-z', '--format=%H%x1f%cI%x1f%s', head, '--']);
+    const listing = await git.run(['log', '--first-parent', `--max-count=${count}`, '--no-show-signature', '--no-color', '-z', '--format=%H%x1f%cI%x1f%s', head, '--']);
     for (const rec of listing.stdoutText.split('\0')) {
       const [oid, date, subject] = rec.replace(/^\n/, '').split('\x1f');
       if (oid === undefined || oid === '' || date === undefined) continue;
-      const stored = await ctx.store.readPath(`${commitDir(oid)}/${COMMIT_FILES.drift}`);
-      let report: DriftReport | null = null;
-      let source: DriftLogRow['source'] = 'no docs';
-      if (stored !== null) {
-        report = DriftReportSchema.parse(JSON.parse(new TextDecoder().decode(stored)));
-        source = 'stored';
-      } else {
-        report = (await computeDrift({ git, store: ctx.store, config, commit: oid }))?.report ?? null;
-        if (report !== null) source = 'computed';
-      }
+      const stored = await store.readPath(`${commitDir(oid)}/${COMMIT_FILES.drift}`);
+      const report = stored !== null ? DriftReportSchema.parse(JSON.parse(new TextDecoder().decode(stored))) : ((await computeDrift({ git, store, config, commit: oid }))?.report ?? null);
+      const source: DriftLogRow['source'] = stored !== null ? 'stored' : report !== null ? 'computed' : 'no docs';
       rows.push({ oid, committed_at: date, subject: subject ?? '', source, report });
     }
-    env.stdout(values.json === true ? JSON.stringify(rows.map((r) => ({ oid: r.oid, committed_at: r.committed_at, subject: r.subject, source: r.source, claim_count: r.report?.claim_count ?? 0, summary: r.report?.summary ?? null, findings: r.report?.findings.length ?? 0 }))) + '\n' : renderDriftLog(rows));
+    const json = () => JSON.stringify(rows.map((r) => ({ oid: r.oid, committed_at: r.committed_at, subject: r.subject, source: r.source, claim_count: r.report?.claim_count ?? 0, summary: r.report?.summary ?? null, findings: r.report?.findings.length ?? 0 })));
+    env.stdout(values.json === true ? json() + '\n' : renderDriftLog(rows));
     return EXIT.ok;
   } finally {
-    await opened.close();
+    await store.close();
   }
 }
 
