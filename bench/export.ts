@@ -63,18 +63,22 @@ async function main(): Promise<void> {
       .filter((l) => l !== '')
       .map((l) => JSON.parse(l) as EvidenceRecord);
     // The generated auditor logs carry no prompts (mode_experiments has responses only), so they give RAG
-    // chunks but no chat rows; session-shaped runs (prompt, tool call, answer) as many again exercise SFT, DPO and KTO.
+    // chunks and consensus-split DPO pairs but no SFT or KTO rows; session-shaped runs (prompt, tool call,
+    // answer) as many again exercise SFT, run-pair DPO and KTO.
     const outcomes: Outcome[] = ['accept', 'accept', 'partial', 'reject', 'review', 'override_accept', 'override_reject'];
     const vocab = 'parser cache token branch commit schema index retry lock queue hook store export split seed chunk card receipt redact verify'.split(' ');
     const pick = (i: number, n: number) => Array.from({ length: n }, (_, j) => vocab[(i * 7 + j * 13 + ((i * j) % 5)) % vocab.length]).join(' ');
     const sessions: EvidenceRecord[] = [];
+    const tasks = Math.max(1, Math.floor(ingestedEvidence.length / 12));
     for (let i = 0; sessions.length < ingestedEvidence.length; i++) {
+      // The attempts at one task answer the same request, as retries do: DPO pairs need a prompt both runs saw.
+      const task = i % tasks;
       sessions.push(
         ...makeSessionRun({
           run_id: `session-${i}`,
-          task_id: `task-${i % Math.max(1, Math.floor(ingestedEvidence.length / 12))}`,
+          task_id: `task-${task}`,
           outcome: outcomes[i % outcomes.length]!,
-          prompt: `${pick(i, 24)} request ${i}`,
+          prompt: `${pick(task, 24)} request ${task}`,
           answer: `${pick(i + 3, 60)} answer ${i}`,
           minute: i % 1000,
           ...(i % 3 === 0 ? { tool: { name: 'Bash', input_summary: `{"command":"bun test ${i}"}`, result: `${i} pass` } } : {}),

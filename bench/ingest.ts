@@ -7,6 +7,7 @@
 // so a noisy machine slows all of them alike; the figures are medians. Ratios, not absolute numbers, are
 // what the targets speak of.
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import {
   DEFAULT_BAD_RATE,
@@ -217,8 +218,12 @@ function warmPageCache(files: readonly string[]): void {
 // ---------------------------------------------------------------------------------------------
 // Columns
 
-type ColumnId = 'floor' | 'jq' | 'jq-lines' | 'ingest';
-const ALL_COLUMNS: readonly ColumnId[] = ['floor', 'jq', 'jq-lines', 'ingest'];
+type ColumnId = 'floor' | 'jq' | 'jq-lines' | 'ingest' | 'ingest-pool' | 'baseline';
+const ALL_COLUMNS: readonly ColumnId[] = ['floor', 'jq', 'jq-lines', 'ingest', 'ingest-pool', 'baseline'];
+/** What runs unless --columns says otherwise; baseline needs --baseline. */
+const DEFAULT_COLUMNS: readonly ColumnId[] = ['floor', 'jq', 'jq-lines', 'ingest', 'ingest-pool'];
+/** Workers for the ingest-pool column: one per core. */
+const POOL_JOBS = availableParallelism();
 
 interface Column {
   id: ColumnId;
@@ -282,7 +287,22 @@ function ingestAvailability(bin: string): string | null {
   return null;
 }
 
-function buildColumns(ds: Dataset, wanted: readonly ColumnId[], bin: string): Column[] {
+function ingestColumn(id: ColumnId, label: string, bin: string | null, extra: string[], ds: Dataset): Column {
+  const reason = bin === null ? 'no --baseline given' : ingestAvailability(bin);
+  const shown = `${ds.dir}/*.jsonl`;
+  return {
+    id,
+    label,
+    command: `${bin === null ? '<baseline>' : bin === join(ROOT, 'bin/git-distill') ? basename(bin) : bin} ingest ${shown} --json${extra.map((a) => ' ' + a).join('')}`,
+    argv: bin === null ? [] : [bin, 'ingest', ...ds.files, '--json', ...extra],
+    bytes: ds.manifest.total_bytes,
+    capture: true,
+    available: reason === null,
+    reason,
+  };
+}
+
+function buildColumns(ds: Dataset, wanted: readonly ColumnId[], bin: string, baseline: string | null = null): Column[] {
   const files = ds.files;
   const shown = `${ds.dir}/*.jsonl`;
   const jq = findExecutable('jq');
@@ -323,18 +343,12 @@ function buildColumns(ds: Dataset, wanted: readonly ColumnId[], bin: string): Co
         available: jq !== null,
         reason: jq === null ? noJq : null,
       });
+    } else if (id === 'ingest') {
+      cols.push(ingestColumn(id, 'git-distill ingest', bin, [], ds));
+    } else if (id === 'ingest-pool') {
+      cols.push(ingestColumn(id, `git-distill ingest --jobs ${POOL_JOBS}`, bin, ['--jobs', String(POOL_JOBS)], ds));
     } else {
-      const reason = ingestAvailability(bin);
-      cols.push({
-        id,
-        label: 'git-distill ingest',
-        command: `${basename(bin)} ingest ${shown} --json`,
-        argv: [bin, 'ingest', ...files, '--json'],
-        bytes: ds.manifest.total_bytes,
-        capture: true,
-        available: reason === null,
-        reason,
-      });
+      cols.push(ingestColumn(id, 'baseline: another build', baseline, [], ds));
     }
   }
   return cols;
@@ -555,18 +569,22 @@ function renderReport(rep: BenchReport): string {
 // CLI
 
 const USAGE = `usage: bun bench/ingest.ts [--mb N] [--seed N] [--rounds N] [--quick] [--memory] [--json]
-                          [--columns floor,jq,jq-lines,ingest] [--data-dir DIR] [--bin PATH]
+                          [--columns floor,jq,jq-lines,ingest,ingest-pool,baseline] [--data-dir DIR] [--bin PATH]
+                          [--baseline PATH]
 
 Generates (or reuses) N MB of auditor-loop JSONL and measures, interleaved, the floor (a bare bun
-read+JSON.parse loop), jq, and \`git-distill ingest <files> --json\`; prints MB/s, peak RSS and ratios.
+read+JSON.parse loop), jq, and \`git-distill ingest <files> --json\` on one thread (the default) and
+with --jobs <cores>; prints MB/s, CPU seconds, peak RSS and ratios.
   --mb N            data set size in MB of 10^6 bytes (default 300; --quick: 50)
   --seed N          generator seed (default 42)
   --rounds N        interleaved repetitions, medians reported (default 3; --quick: 1)
   --memory          also measure peak RSS at 1000 MB vs 100 MB (--quick: 100 vs 10); generates both
   --memory-rounds N repetitions for the memory section (default 1)
-  --columns LIST    which columns to run (default all)
+  --columns LIST    which columns to run (default all but baseline)
   --data-dir DIR    where data sets live (default bench/data, git-ignored)
   --bin PATH        the git-distill launcher (default bin/git-distill)
+  --baseline PATH   another build's launcher (e.g. a checkout of main: <dir>/bin/git-distill), run as the
+                    column 'baseline' interleaved with the others: before/after in one run
   --json            print the report as JSON on stdout (progress stays on stderr)`;
 
 interface Flags {
@@ -580,6 +598,7 @@ interface Flags {
   columns: ColumnId[];
   dataDir: string;
   bin: string;
+  baseline: string | null;
 }
 
 function usageError(msg: string): never {
@@ -598,9 +617,10 @@ function parseFlags(argv: readonly string[]): Flags {
     memory: false,
     memoryRounds: 1,
     json: false,
-    columns: [...ALL_COLUMNS],
+    columns: [...DEFAULT_COLUMNS],
     dataDir: join(ROOT, 'bench/data'),
     bin: join(ROOT, 'bin/git-distill'),
+    baseline: null,
   };
   const num = (name: string, raw: string | undefined, min: number): number => {
     const n = Number(raw);
@@ -618,6 +638,7 @@ function parseFlags(argv: readonly string[]): Flags {
     else if (a === '--json') f.json = true;
     else if (a === '--data-dir') f.dataDir = resolve(argv[++i] ?? usageError('--data-dir needs a path'));
     else if (a === '--bin') f.bin = resolve(argv[++i] ?? usageError('--bin needs a path'));
+    else if (a === '--baseline') f.baseline = resolve(argv[++i] ?? usageError('--baseline needs a path'));
     else if (a === '--columns') {
       const list = (argv[++i] ?? '').split(',').filter((x) => x !== '');
       for (const c of list) if (!(ALL_COLUMNS as readonly string[]).includes(c)) usageError(`unknown column ${c}`);
@@ -628,6 +649,7 @@ function parseFlags(argv: readonly string[]): Flags {
       process.exit(0);
     } else usageError(`unknown argument ${a}`);
   }
+  if (f.baseline !== null && !f.columns.includes('baseline')) f.columns.push('baseline');
   f.mb = mb ?? (f.quick ? 50 : 300);
   f.rounds = rounds ?? (f.quick ? 1 : 3);
   return f;
@@ -642,9 +664,9 @@ async function runMemory(f: Flags, dataRoot: string): Promise<MemorySection> {
   const largeMb = f.quick ? 100 : 1000;
   const small = ensureDataset(dataRoot, smallMb, f.seed);
   const large = ensureDataset(dataRoot, largeMb, f.seed);
-  const ids = f.columns.filter((c): c is 'floor' | 'ingest' => c === 'floor' || c === 'ingest');
-  const colsSmall = buildColumns(small, ids, f.bin);
-  const colsLarge = buildColumns(large, ids, f.bin);
+  const ids = f.columns.filter((c) => c !== 'jq' && c !== 'jq-lines');
+  const colsSmall = buildColumns(small, ids, f.bin, f.baseline);
+  const colsLarge = buildColumns(large, ids, f.bin, f.baseline);
   // Interleave sizes too: floor@small, ingest@small, floor@large, ingest@large, then again.
   const resSmall = colsSmall.map(emptyResult);
   const resLarge = colsLarge.map(emptyResult);
@@ -666,6 +688,8 @@ async function runMemory(f: Flags, dataRoot: string): Promise<MemorySection> {
     rounds: f.memoryRounds,
     ratios: [
       ratio(`ingest ${label}`, rss(resLarge, 'ingest'), rss(resSmall, 'ingest'), 1.3, 'max', why('ingest')),
+      ratio(`ingest --jobs ${POOL_JOBS} ${label}`, rss(resLarge, 'ingest-pool'), rss(resSmall, 'ingest-pool'), null, 'max', why('ingest-pool')),
+      ...(ids.includes('baseline') ? [ratio(`baseline ${label}`, rss(resLarge, 'baseline'), rss(resSmall, 'baseline'), null, 'max', why('baseline'))] : []),
       ratio(`floor ${label}`, rss(resLarge, 'floor'), rss(resSmall, 'floor'), null, 'max', why('floor')),
     ],
   };
@@ -699,7 +723,7 @@ async function main(argv: readonly string[]): Promise<void> {
     progress('note: GNU time (/usr/bin/time) not found; peak RSS comes from the child rusage Bun reports. For GNU time: apt-get install -y time');
   }
   const ds = ensureDataset(f.dataDir, f.mb, f.seed);
-  const cols = buildColumns(ds, f.columns, f.bin);
+  const cols = buildColumns(ds, f.columns, f.bin, f.baseline);
   for (const c of cols) if (!c.available) progress(`note: ${c.id} column skipped: ${c.reason ?? ''}`);
   warmPageCache(ds.files);
   const results = await runInterleaved(cols, f.rounds, `${f.mb} MB`);
@@ -715,6 +739,15 @@ async function main(argv: readonly string[]): Promise<void> {
     ratio('ingest/floor per CPU-second', perCpu('ingest'), perCpu('floor'), null, 'min', whyPair('ingest', 'floor')),
     ratio('ingest/jq per CPU-second', perCpu('ingest'), perCpu('jq'), null, 'min', whyPair('ingest', 'jq')),
     ratio('floor/jq throughput', mbps('floor'), mbps('jq'), null, 'min', whyPair('floor', 'jq')),
+    ratio(`ingest --jobs ${POOL_JOBS}/floor throughput`, mbps('ingest-pool'), mbps('floor'), null, 'min', whyPair('ingest-pool', 'floor')),
+    ratio(`ingest --jobs ${POOL_JOBS}/jq throughput`, mbps('ingest-pool'), mbps('jq'), null, 'min', whyPair('ingest-pool', 'jq')),
+    ratio(`ingest --jobs ${POOL_JOBS}/ingest throughput`, mbps('ingest-pool'), mbps('ingest'), null, 'min', whyPair('ingest-pool', 'ingest')),
+    ...(get('baseline') === undefined
+      ? []
+      : [
+          ratio('ingest/baseline throughput', mbps('ingest'), mbps('baseline'), null, 'min', whyPair('ingest', 'baseline')),
+          ratio('ingest/baseline per CPU-second', perCpu('ingest'), perCpu('baseline'), null, 'min', whyPair('ingest', 'baseline')),
+        ]),
   ];
   const memory = f.memory ? await runMemory(f, f.dataDir) : null;
   const mc = readMachineInfo();

@@ -135,6 +135,35 @@ export const ExportConfigSchema = z.strictObject({
 });
 export type ExportConfig = z.infer<typeof ExportConfigSchema>;
 
+export const DriftConfigSchema = z.strictObject({
+  /** Compute the drift report (drift.json) for every distilled commit whose tree holds one of the docs. */
+  enabled: z.boolean().default(true),
+  /** Requirement docs: repository paths or globs, read from the commit's tree (never the working tree). */
+  docs: z.array(z.string().min(1)).default(['docs/PRD.md', 'docs/PHASES.md', 'PRD.md', 'ROADMAP.md']),
+  /** Which files are tests (globs over repository paths): a done claim needs test evidence from one of them. */
+  test_globs: z
+    .array(z.string().min(1))
+    .default(['**/*.test.*', '**/*.spec.*', '**/*_test.*', '**/test_*.*', '**/*Test.*', '**/*Tests.*', '**/*Spec.*', '**/test/**', '**/tests/**', '**/__tests__/**', '**/spec/**']),
+  /** Tags in code and tests that trace to a requirement id: `@req FR-012`. */
+  trace_tags: z.array(z.string().regex(/^[@A-Za-z][\w@-]*$/, 'a trace tag is a word such as @req')).default(['@req', '@requirement', '@implements']),
+  /** Extra requirement id shapes (regular expression sources) besides FR-012, R45-KR1 and Phase 3. */
+  id_patterns: z
+    .array(
+      z.string().min(1).refine((source) => {
+        try {
+          new RegExp(source);
+          return true;
+        } catch {
+          return false;
+        }
+      }, 'not a valid regular expression'),
+    )
+    .default([]),
+  /** How many ancestors of a commit are searched for the auditor loop's earlier drift signals. */
+  signal_depth: z.int().min(0).max(10_000).default(200),
+});
+export type DriftConfig = z.infer<typeof DriftConfigSchema>;
+
 export const DistillConfigSchema = z.strictObject({
   schema_version: z.literal(CONFIG_SCHEMA_VERSION),
   /** The distill branch's full ref name. */
@@ -151,6 +180,7 @@ export const DistillConfigSchema = z.strictObject({
   scratchpad: ScratchpadConfigSchema.default(ScratchpadConfigSchema.parse({})),
   search: SearchConfigSchema.default(SearchConfigSchema.parse({})),
   export: ExportConfigSchema.default(ExportConfigSchema.parse({})),
+  drift: DriftConfigSchema.default(DriftConfigSchema.parse({})),
 });
 export type DistillConfig = z.infer<typeof DistillConfigSchema>;
 

@@ -14,6 +14,25 @@ export const DriftDocSchema = z.strictObject({
 });
 export type DriftDoc = z.infer<typeof DriftDocSchema>;
 
+const count = z.int().min(0);
+
+/** What the claims say and how many of them hold, the way a phase sweep reports it. */
+export const DriftSummarySchema = z.strictObject({
+  /** Claims by the status the docs give them. */
+  by_status: z.strictObject({ done: count, in_progress: count, planned: count, blocked: count, deferred: count, unknown: count }),
+  /** Done claims whose named paths, symbols or trace tags were all found, with no finding against them. */
+  verified: count,
+  /** Done claims naming something that does not exist, or with no implementation at all. */
+  phantom: count,
+  /** Done claims that name nothing this check can look up (no path, symbol, test or traced id). */
+  unverifiable: count,
+  /** Claims under a `verified` stamp whose evidence files changed since that commit. */
+  stale: count,
+  /** Findings by rule id, every rule present. */
+  by_rule: z.record(z.string(), count),
+});
+export type DriftSummary = z.infer<typeof DriftSummarySchema>;
+
 export const DriftReportSchema = z
   .strictObject({
     schema_version: z.literal(DRIFT_REPORT_SCHEMA_VERSION),
@@ -24,6 +43,7 @@ export const DriftReportSchema = z
     docs: z.array(DriftDocSchema),
     /** Claims over all docs. */
     claim_count: z.int().min(0),
+    summary: DriftSummarySchema,
     findings: z.array(FindingSchema),
   })
   .superRefine((report, ctx) => {
@@ -34,6 +54,14 @@ export const DriftReportSchema = z
         path: ['claim_count'],
         message: `claim_count ${report.claim_count} differs from the sum over docs (${total})`,
       });
+    }
+    const byStatus = Object.values(report.summary.by_status).reduce((a, n) => a + n, 0);
+    if (byStatus !== report.claim_count) {
+      ctx.addIssue({ code: 'custom', path: ['summary', 'by_status'], message: `claims by status add up to ${byStatus}, not claim_count ${report.claim_count}` });
+    }
+    const judged = report.summary.verified + report.summary.phantom + report.summary.unverifiable;
+    if (judged > report.summary.by_status.done) {
+      ctx.addIssue({ code: 'custom', path: ['summary'], message: `verified + phantom + unverifiable is ${judged}, more than the ${report.summary.by_status.done} done claims` });
     }
     const paths = new Set<string>();
     report.docs.forEach((doc, i) => {

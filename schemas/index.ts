@@ -138,7 +138,8 @@ export const RECORD_SCHEMAS: readonly SchemaEntry[] = [
     title: 'DriftReport',
     description:
       'Per commit: the requirement docs parsed, their claims and the drift findings. Also enforced: claim_count is ' +
-      'the sum over docs; doc paths and finding fingerprints are unique; introduced_by is unknown when base_oid is null.',
+      'the sum over docs and of summary.by_status; verified + phantom + unverifiable <= done; doc paths and finding ' +
+      'fingerprints are unique; introduced_by is unknown when base_oid is null.',
     schema: DriftReportSchema,
   },
   {

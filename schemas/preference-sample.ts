@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { canonicalJson } from '../src/canonical.ts';
 import { ProvenanceSchema, Sha256Schema } from './provenance.ts';
-import { AssistantMessageSchema, ChatMessageSchema } from './sft-sample.ts';
+import { AssistantMessageSchema, ChatMessageSchema, ChatToolSchema, ToolMessageSchema } from './sft-sample.ts';
 
 export const PREFERENCE_SAMPLE_SCHEMA_VERSION = 1;
 
@@ -14,14 +14,25 @@ export const PreferenceOriginSchema = z.enum([
 ]);
 export type PreferenceOrigin = z.infer<typeof PreferenceOriginSchema>;
 
+/**
+ * One side of a pair: the run's own turns after the shared prompt, its answer last. A run that called
+ * tools before answering keeps those calls and their results on its side, never in the shared prompt.
+ */
+const PreferenceSideSchema = z
+  .array(z.discriminatedUnion('role', [AssistantMessageSchema, ToolMessageSchema]))
+  .min(1)
+  .refine((side) => side[0]?.role === 'assistant' && side[side.length - 1]?.role === 'assistant', 'a side starts with the model\'s turn and ends with its answer (assistant messages)');
+
 export const PreferenceSampleSchema = z
   .strictObject({
     schema_version: z.literal(PREFERENCE_SAMPLE_SCHEMA_VERSION),
-    /** sha256 of the canonical JSON of prompt, chosen and rejected: the exact-dedup key. */
+    /** sha256 of the canonical JSON of prompt, chosen, rejected and tools: the exact-dedup key. */
     id: Sha256Schema,
+    /** What both runs saw: their common turns up to where the model's turns part. */
     prompt: z.array(ChatMessageSchema).min(1),
-    chosen: z.array(AssistantMessageSchema).min(1),
-    rejected: z.array(AssistantMessageSchema).min(1),
+    chosen: PreferenceSideSchema,
+    rejected: PreferenceSideSchema,
+    tools: z.array(ChatToolSchema).min(1).optional(),
     /** Why chosen beats rejected: a pair without a reason teaches nothing anyone can check (DESIGN invariant 3). */
     reason: z.string().regex(/\S/, 'a preference pair needs a reason'),
     origin: PreferenceOriginSchema,

@@ -10,11 +10,12 @@ export const RagEvalSampleSchema = z.strictObject({
   schema_version: z.literal(RAG_EVAL_SAMPLE_SCHEMA_VERSION),
   /** sha256 of the canonical JSON of user_input, retrieved_contexts and reference: the exact-dedup key. */
   id: Sha256Schema,
-  /** Ragas SingleTurnSample fields. */
+  /**
+   * Ragas SingleTurnSample fields. `response` is absent (Ragas makes every field optional): the system
+   * under test fills it; a response copied from the reference would score every response metric perfectly.
+   */
   user_input: Text,
   retrieved_contexts: z.array(Text).min(1),
-  /** What the run answered. */
-  response: Text,
   /** The accepted answer: the ground truth a retriever-plus-model should reach. */
   reference: Text,
   run_id: z.string().min(1),

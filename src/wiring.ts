@@ -13,6 +13,8 @@ import { openHandsEvalAdapter } from './collect/adapters/openhands-eval.ts';
 import { geminiCliAdapter, geminiCliJsonlAdapter } from './collect/adapters/gemini-cli.ts';
 import { copilotCliAdapter } from './collect/adapters/copilot-cli.ts';
 import { langfuseAdapter } from './collect/adapters/langfuse.ts';
+import { aiderAdapter } from './collect/adapters/aider.ts';
+import { atifAdapter } from './collect/adapters/atif.ts';
 import { readLines } from './io/jsonl.ts';
 import { parseJsonGuarded, readJsonDocument } from './io/json-guard.ts';
 import { DEFAULT_REDACTION_RULES } from './redact/rules.ts';
@@ -34,6 +36,8 @@ export const ADAPTERS: readonly Adapter[] = [
   geminiCliAdapter,
   copilotCliAdapter,
   langfuseAdapter,
+  atifAdapter,
+  aiderAdapter,
 ] as readonly Adapter[];
 
 export function collectIo(): CollectIo {

@@ -1,4 +1,5 @@
 import { describe, expect, test } from 'bun:test';
+import { sarifErrors } from '../../tests/helpers/sarif.ts';
 import fc from 'fast-check';
 import { FindingSchema, type Finding, type Severity } from '../../schemas/finding.ts';
 import { findingFingerprint, makeFinding, markIntroduced, sortFindings } from './check.ts';
@@ -102,8 +103,10 @@ describe('renderers', () => {
   const pr = { ...finding(), introduced_by: 'pr' as const };
   const old = { ...finding({ subject: 'old', rule_id: 'unknown_id', severity: 'medium', location: null }), introduced_by: 'base' as const };
 
-  test('SARIF 2.1.0: one run per check, rules, levels by disposition, fingerprints, regions, baseline state', () => {
-    const log = JSON.parse(renderSarif([report([pr, old])], '1.2.3'));
+  test('SARIF 2.1.0: valid against the schema; one run per check, rules, levels by disposition, fingerprints, regions, baseline state', () => {
+    const text = renderSarif([report([pr, old])], '1.2.3');
+    expect(sarifErrors(text)).toEqual([]);
+    const log = JSON.parse(text);
     expect(log.version).toBe('2.1.0');
     expect(log.$schema).toContain('sarif-2.1.0');
     expect(log.runs).toHaveLength(1);

@@ -2,7 +2,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BaselineSchema } from '../../schemas/baseline.ts';
-import { ChecksConfigSchema, type ChecksConfig } from '../../schemas/config.ts';
+import { defaultConfig, type ChecksConfig, type DistillConfig } from '../../schemas/config.ts';
 import { CONFIG_PATH, parseConfig } from '../config/load.ts';
 import { DistillError } from '../errors.ts';
 import type { Git } from '../io/git.ts';
@@ -39,24 +39,28 @@ async function readAtCommit(git: Git, oid: string, path: string): Promise<string
 export interface LoadedPolicy {
   policy: Policy;
   checks: ChecksConfig;
+  /** The whole config the checks run with: the base commit's on a PR (defaults when it has none), else `fallback`. */
+  config: DistillConfig;
   /** Where the config and baseline were read: `<oid>:<path>` or a working-tree path; null when absent. */
   config_from: string | null;
   baseline_from: string | null;
 }
 
 /**
- * With a base commit (a PR), the policy and baseline are read from that commit: a PR that edits
- * `.distill/config.json` or the baseline to silence its own findings changes nothing until it is merged.
- * Without one, the working tree's files apply (`fallback` is the config already loaded from it).
+ * With a base commit (a PR), the config the checks run with, the policy and the baseline are read from that
+ * commit: a PR that edits `.distill/config.json` (the policy, the drift docs, the test globs) or the baseline to
+ * silence its own findings changes nothing until it is merged. Without one, the working tree's files apply
+ * (`fallback` is the config already loaded from it).
  */
-export async function loadCheckPolicy(git: Git, repoRoot: string, baseOid: string | null, fallback: ChecksConfig): Promise<LoadedPolicy> {
-  let checks = fallback;
+export async function loadCheckPolicy(git: Git, repoRoot: string, baseOid: string | null, fallback: DistillConfig): Promise<LoadedPolicy> {
+  let config = fallback;
   let configFrom: string | null = existsSync(join(repoRoot, CONFIG_PATH)) ? CONFIG_PATH : null;
   if (baseOid !== null) {
     const text = await readAtCommit(git, baseOid, CONFIG_PATH);
     configFrom = text === null ? null : `${baseOid}:${CONFIG_PATH}`;
-    checks = text === null ? ChecksConfigSchema.parse({}) : parseConfig(text, `${baseOid.slice(0, 12)}:${CONFIG_PATH}`).checks;
+    config = text === null ? defaultConfig() : parseConfig(text, `${baseOid.slice(0, 12)}:${CONFIG_PATH}`);
   }
+  const checks = config.checks;
   let baselineText: string | null;
   let baselineFrom: string | null;
   if (baseOid !== null) {
@@ -68,5 +72,5 @@ export async function loadCheckPolicy(git: Git, repoRoot: string, baseOid: strin
     baselineFrom = baselineText === null ? null : checks.baseline;
   }
   const fingerprints = baselineText === null ? [] : parseBaseline(baselineText, baselineFrom ?? checks.baseline);
-  return { policy: buildPolicy(checks, fingerprints), checks, config_from: configFrom, baseline_from: baselineFrom };
+  return { policy: buildPolicy(checks, fingerprints), checks, config, config_from: configFrom, baseline_from: baselineFrom };
 }

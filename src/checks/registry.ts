@@ -9,6 +9,7 @@ import { markIntroduced, sortFindings, type CheckRule } from './check.ts';
 import { applyPolicy, type Policy } from './policy.ts';
 import type { CheckReport } from './report.ts';
 import { kbQueryRunner } from './runners/kb-query.ts';
+import { prdDriftRunner } from './runners/prd-drift.ts';
 
 export interface CheckContext {
   /** src/io/git.ts, at the repository root. */
@@ -37,7 +38,7 @@ export interface CheckRunner {
 }
 
 /** Every check git-distill ships; a check registers with one import and one entry here. */
-export const CHECK_RUNNERS: readonly CheckRunner[] = [kbQueryRunner];
+export const CHECK_RUNNERS: readonly CheckRunner[] = [kbQueryRunner, prdDriftRunner];
 
 /** The runner `name` (id or cli name) names; E_USAGE with the closest names otherwise. */
 export function findRunner(name: string, runners: readonly CheckRunner[] = CHECK_RUNNERS): CheckRunner {

@@ -25,6 +25,7 @@ import { actionCommand } from './commands/action.ts';
 import { queryCommand } from './commands/query.ts';
 import { reindexCommand } from './commands/reindex.ts';
 import { exportCommand } from './commands/export.ts';
+import { driftCommand } from './commands/drift.ts';
 
 export const COMMANDS: readonly Command[] = [
   initCommand,
@@ -40,6 +41,7 @@ export const COMMANDS: readonly Command[] = [
   ledgerCommand,
   scratchpadCommand,
   doctorCommand,
+  driftCommand,
   checkCommand,
   pushCommand,
   pullCommand,

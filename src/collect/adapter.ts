@@ -1,4 +1,5 @@
-// The adapter contract: one raw log format → EvidenceDrafts, one per line (JSONL) or item (JSON container).
+// The adapter contract: one raw log format → EvidenceDrafts, one per line (JSONL) or item (JSON document, Markdown transcript).
+import type { LineSplitter } from './group-text.ts';
 import type {
   CommandRun,
   EvidenceKind,
@@ -12,8 +13,9 @@ import type {
 /** Where a value sits in its source: collect builds provenance from this. */
 export interface SourceLocation {
   source_file: string;
-  /** 1-based line (JSONL) or item index + 1 (JSON container). */
+  /** 1-based line (JSONL; a Markdown item's first line) or item index + 1 (JSON container). */
   line: number;
+  /** Byte offset of the line (of a Markdown item's first line); 0 for a JSON container's items. */
   byte_offset: number;
   /** JSON pointer of the item inside a JSON document; null for JSONL. */
   pointer: string | null;
@@ -61,7 +63,10 @@ export interface MapRejection {
 
 export type MapResult = { ok: true; draft: EvidenceDraft } | { ok: false; rejection: MapRejection };
 
-/** What detection sees: the file's path and its first parsed value (first JSONL line, or the whole JSON document). */
+/**
+ * What detection sees: the file's path and its first value — the first JSONL object, the whole JSON document,
+ * or for Markdown the first non-blank lines as one string.
+ */
 export interface DetectProbe {
   path: string;
   first: unknown;
@@ -71,8 +76,11 @@ export interface Adapter<S = unknown> {
   /** Stable id, used as source_format and with --format: 'lakehouse:mode_experiments', 'claude-code', 'codex'. */
   readonly id: string;
   readonly description: string;
-  /** jsonl: one value per line. json: one document, split into items by `split`. */
-  readonly container: 'jsonl' | 'json';
+  /**
+   * jsonl: one value per line. json: one document, split into items by `split`. markdown: a text transcript whose
+   * lines `splitLines` groups into items; each item's text (its lines joined with '\n') is the value `map` gets.
+   */
+  readonly container: 'jsonl' | 'json' | 'markdown';
   /**
    * True when mapping a line depends on earlier lines of the file (a session header, pending tool calls).
    * A read that resumes mid-file then replays the earlier lines through `map` to rebuild the state.
@@ -87,6 +95,8 @@ export interface Adapter<S = unknown> {
   init(source_file: string): S;
   /** JSON containers only: the items of the document, each with its JSON pointer. */
   split?(doc: unknown): { ok: true; items: Array<{ pointer: string; value: unknown }> } | { ok: false; reason: string };
+  /** Markdown containers only: a fresh splitter for one read of a file (it may keep state across lines). */
+  splitLines?(): LineSplitter;
   /** Map one value. Pure apart from `state`, which it may update. */
   map(value: unknown, at: SourceLocation, state: S): MapResult;
 }

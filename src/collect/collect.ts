@@ -5,6 +5,8 @@ import { QUARANTINE_SCHEMA_VERSION, type QuarantineEntry, type QuarantineReasonC
 import type { IngestConfig } from '../../schemas/config.ts';
 import type { Adapter, SourceLocation } from './adapter.ts';
 import { finalizeDraft, type TextRedactor } from './finalize.ts';
+import { TextGrouper, type GroupEvent } from './group-text.ts';
+import { DistillError } from '../errors.ts';
 
 /** One line as the reader yields it (src/io/jsonl.ts). */
 export interface CollectLine {
@@ -80,12 +82,17 @@ function increment(map: Record<string, number>, key: string, by = 1): void {
   map[key] = (map[key] ?? 0) + by;
 }
 
-export function isJsonContainerPath(path: string): boolean {
-  return /\.(json|traj)$/i.test(path);
+export type Container = Adapter['container'];
+
+/** How a file is read when no format is forced, by its name: one JSON document, a Markdown transcript, or JSONL. */
+export function containerOfPath(path: string): Container {
+  if (/\.(json|traj)$/i.test(path)) return 'json';
+  if (/\.(md|markdown)$/i.test(path)) return 'markdown';
+  return 'jsonl';
 }
 
 /** The adapter with the highest detection score, or null when none scores above 0. Ties go to registry order. */
-export function detectAdapter(adapters: readonly Adapter[], path: string, first: unknown, container: 'jsonl' | 'json'): Adapter | null {
+export function detectAdapter(adapters: readonly Adapter[], path: string, first: unknown, container: Container): Adapter | null {
   let best: Adapter | null = null;
   let bestScore = 0;
   for (const adapter of adapters) {
@@ -127,8 +134,9 @@ export async function collectSource(
       return summary;
     }
   }
-  const container = forced?.container ?? (isJsonContainerPath(source.path) ? 'json' : 'jsonl');
+  const container = forced?.container ?? containerOfPath(source.path);
   if (container === 'json') return collectJsonDocument(io, source, opts, sink, summary, forced);
+  if (container === 'markdown') return collectMarkdown(io, source, opts, sink, summary, forced);
   return collectJsonl(io, source, opts, sink, summary, forced);
 }
 
@@ -338,5 +346,117 @@ async function collectJsonDocument(
       },
     });
   }
+  return summary;
+}
+
+/**
+ * A Markdown transcript: lines grouped into items by the adapter's splitter, one map per item. The unit counted
+ * is the item, as for a JSON document's items: `lines` = items + blank lines between them + unreadable lines, so
+ * lines = evidence + quarantined + blank holds; an item's own blank lines belong to it. A resumed read
+ * (`replay_until`) replays the items before that offset through `map` for state only and starts a new item
+ * there, so a line is never counted twice however the reads fall.
+ */
+async function collectMarkdown(
+  io: CollectIo,
+  source: CollectSource,
+  opts: CollectOptions,
+  sink: CollectSink,
+  summary: SourceSummary,
+  forced: Adapter | null,
+): Promise<SourceSummary> {
+  const ctx: LineContext = { source, opts, sink, summary };
+  const replayUntil = source.replay_until ?? 0;
+  const maxBytes = opts.ingest.max_line_bytes;
+  interface Reader {
+    adapter: Adapter;
+    state: unknown;
+    grouper: TextGrouper;
+  }
+  const begin = (adapter: Adapter): Reader => {
+    if (adapter.splitLines === undefined) {
+      throw new DistillError('E_INTERNAL', `adapter ${adapter.id} reads Markdown but has no splitLines`, { details: { adapter: adapter.id } });
+    }
+    return { adapter, state: adapter.init(source.display_path), grouper: new TextGrouper(adapter.splitLines(), maxBytes) };
+  };
+  let replaying = replayUntil > 0;
+
+  const emit = async (r: Reader, events: GroupEvent[]): Promise<void> => {
+    for (const e of events) {
+      if (e.kind === 'blank') {
+        if (e.line.byte_offset < replayUntil) continue;
+        summary.lines++;
+        summary.blank++;
+        continue;
+      }
+      const item = e.item;
+      const at: SourceLocation = { source_file: source.display_path, line: item.line, byte_offset: item.byte_offset, pointer: null };
+      if (item.byte_offset < replayUntil) {
+        if (item.text !== null) r.adapter.map(item.text, at, r.state);
+        continue;
+      }
+      summary.lines++;
+      const raw: RawRef = { byte_length: item.byte_length, line_sha256: item.sha256, head: item.head };
+      if (item.text === null) {
+        await quarantine(ctx, at, raw, 'line_too_long', `item (lines ${item.line}-${item.end_line}) is ${item.byte_length} bytes, over the ${maxBytes}-byte limit`);
+        continue;
+      }
+      await mapValue(ctx, r.adapter, r.state, item.text, at, raw);
+    }
+  };
+  const handle = async (r: Reader, line: CollectLine): Promise<void> => {
+    if (replaying && line.byte_offset >= replayUntil) {
+      // What an earlier read counted ends here: this line starts a new item even if it continues the last one.
+      replaying = false;
+      await emit(r, r.grouper.end());
+    }
+    if (line.error !== null) {
+      await emit(r, r.grouper.end());
+      if (line.byte_offset < replayUntil) return;
+      summary.lines++;
+      await quarantine(ctx, { line: line.line, byte_offset: line.byte_offset, pointer: null }, line, line.error.code, line.error.reason);
+      return;
+    }
+    await emit(r, r.grouper.push({ line: line.line, byte_offset: line.byte_offset, byte_length: line.byte_length, text: line.text ?? '', blank: line.blank }));
+  };
+
+  let reader: Reader | null = forced === null ? null : begin(forced);
+  // Until the format is known, the first lines wait here, bounded by DETECT_LOOKAHEAD readable non-blank ones.
+  const pending: CollectLine[] = [];
+  let seen = 0;
+  const detect = async (): Promise<Reader | null> => {
+    const first = pending
+      .filter((l) => l.error === null && !l.blank)
+      .map((l) => l.text ?? '')
+      .join('\n');
+    const found = detectAdapter(opts.adapters, source.path, first, 'markdown');
+    if (found === null) return null;
+    const r = begin(found);
+    summary.format = found.id;
+    summary.format_by = 'detected';
+    for (const l of pending) await handle(r, l);
+    pending.length = 0;
+    return r;
+  };
+  let tried = false;
+  for await (const line of io.readLines(source.path, { maxLineBytes: maxBytes })) {
+    if (reader !== null) {
+      await handle(reader, line);
+      continue;
+    }
+    pending.push(line);
+    if (line.error === null && !line.blank) seen++;
+    if (seen < DETECT_LOOKAHEAD) continue;
+    tried = true;
+    reader = await detect();
+    if (reader === null) break;
+  }
+  // A file shorter than the lookahead is detected on what it has.
+  if (reader === null && !tried && seen > 0) reader = await detect();
+  if (reader === null) {
+    // Nothing recognised the file: skipped whole, none of its lines counted.
+    summary.skipped = seen === 0 ? 'no text found in the first lines' : 'no adapter recognised the text';
+    return summary;
+  }
+  await emit(reader, reader.grouper.end());
   return summary;
 }

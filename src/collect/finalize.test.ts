@@ -110,6 +110,17 @@ describe('finalizeDraft', () => {
     });
   });
 
+  test('two clones with different logs at the same path and offset give different evidence ids; the same record the same id', () => {
+    const draft = emptyDraft({ kind: 'model_call', run_id: 'r', task_id: 't', task_type: 'review', model_role: 'executor' });
+    const id = (sig_hash: string) => {
+      const r = finalizeDraft(draft, at, { ...opts, sig_hash });
+      if (!r.ok) throw new Error(r.reason);
+      return r.record.evidence_id;
+    };
+    expect(id('a'.repeat(64))).toBe(id('a'.repeat(64)));
+    expect(id('a'.repeat(64))).not.toBe(id('b'.repeat(64)));
+  });
+
   test("rejects a draft with an empty run_id and names the field in zod's words", () => {
     const draft = emptyDraft({ kind: 'model_call', run_id: '', task_id: 't', task_type: 'review', model_role: 'executor' });
     const result = finalizeDraft(draft, at, opts);

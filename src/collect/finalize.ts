@@ -188,9 +188,13 @@ export function compileSchemaCheck<T>(schema: { _zod: { def: unknown }; safePars
 /** EvidenceRecordSchema as a predicate. */
 export const isEvidenceRecord = compileSchemaCheck<EvidenceRecord>(EvidenceRecordSchema);
 
-/** sha256 of the identity of one piece of evidence: which adapter read which bytes. */
-export function computeEvidenceId(source_format: string, at: SourceLocation): string {
-  return sha256Hex(canonicalJson([source_format, at.source_file, at.byte_offset, at.pointer]));
+/**
+ * sha256 of the identity of one piece of evidence: which adapter read which record (its sig_hash) where. The
+ * record's own hash is part of it because two clones keep different logs at the same path: their line 1 is the
+ * same place but not the same evidence, and the distill branch holds both once the clones sync.
+ */
+export function computeEvidenceId(source_format: string, at: SourceLocation, sig_hash: string): string {
+  return sha256Hex(canonicalJson([source_format, at.source_file, at.byte_offset, at.pointer, sig_hash]));
 }
 
 /**
@@ -207,7 +211,7 @@ export function finalizeDraft(draft: EvidenceDraft, at: SourceLocation, opts: Fi
   const output_text = rn(draft.output_text);
   const candidate = {
     schema_version: EVIDENCE_SCHEMA_VERSION,
-    evidence_id: computeEvidenceId(opts.source_format, at),
+    evidence_id: computeEvidenceId(opts.source_format, at, opts.sig_hash),
     source_format: opts.source_format,
     kind: draft.kind,
     run_id: draft.run_id,

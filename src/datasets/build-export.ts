@@ -67,6 +67,8 @@ export interface KindSummary {
   exact_duplicates: number;
   near_duplicates: number;
   skipped: number;
+  /** Skips by reason code (`SkipCode`), in code order. */
+  skipped_by_code: Record<string, number>;
   /** Runs whose content reached a written row, by category (the no-leak proof for SFT). */
   runs_by_category: Record<ScoreCategory, number>;
   /** KTO: desirable (true) and undesirable (false) rows written. */
@@ -221,7 +223,10 @@ export function buildExport(runsIn: readonly ExportRun[], playbooks: readonly Pl
     for (const w of written) for (const s of SPLIT_NAMES) splitCounts[`split:${s}`] = (splitCounts[`split:${s}`] ?? 0) + w.summary.splits[s];
     const byRule = Object.fromEntries([...counts.entries()].sort(([a], [b]) => (a < b ? -1 : 1)));
     const errors = written.flatMap((w) => w.errors);
-    const warnings = skips.map((s) => `skipped ${s.run_id}: ${s.reason}`).sort();
+    const warnings = skips.map((s) => `skipped ${s.run_id}: ${s.code}: ${s.reason}`).sort();
+    const skippedBy = new Map<string, number>();
+    for (const s of skips) skippedBy.set(s.code, (skippedBy.get(s.code) ?? 0) + 1);
+    const skipped = Object.fromEntries([...skippedBy].sort(([a], [b]) => (a < b ? -1 : 1)));
     if (labels !== null && labels.false > 0) {
       const ratio = labels.true / labels.false;
       // TRL's KTO guide: desirable_weight·n_desirable / (undesirable_weight·n_undesirable) should sit in [1, 4/3].
@@ -243,6 +248,7 @@ export function buildExport(runsIn: readonly ExportRun[], playbooks: readonly Pl
         'duplicates:exact': exact,
         'duplicates:near': near,
         skipped: skips.length,
+        ...Object.fromEntries(Object.entries(skipped).map(([code, n]) => [`skipped:${code}`, n])),
         ...Object.fromEntries(CATEGORIES.map((c) => [`runs:${c}`, runsByCategory[c]])),
         ...splitCounts,
         ...(labels === null ? {} : { 'label:true': labels.true, 'label:false': labels.false }),
@@ -267,6 +273,7 @@ export function buildExport(runsIn: readonly ExportRun[], playbooks: readonly Pl
       exact_duplicates: exact,
       near_duplicates: near,
       skipped: skips.length,
+      skipped_by_code: skipped,
       runs_by_category: runsByCategory,
       labels,
       receipt_path: receiptPath,

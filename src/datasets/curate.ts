@@ -5,13 +5,19 @@ import type { ExportConfig } from '../../schemas/config.ts';
 export type SplitName = 'train' | 'validation' | 'test';
 export const SPLIT_NAMES: readonly SplitName[] = ['train', 'validation', 'test'];
 
-/** What curation needs of a row: its id (sha256 of its content), its task group and its text. */
+/** What curation needs of a row: its id (sha256 of its content), its task group, its text and when it came to be. */
 export interface Curatable {
   id: string;
   /** The task group: rows of one group always land in the same split. */
   group: string;
   /** The content compared for duplicates (normalized here). */
   text: string;
+  /**
+   * When the row could first exist: the latest start (ISO time) among the runs it draws on, "" when they
+   * carry no timestamp. The earliest row of a duplicate cluster survives, so runs that start later never
+   * push out a row an earlier export wrote.
+   */
+  time: string;
 }
 
 /** Unicode NFKC, lower case, every run of whitespace one space, trimmed: "the same text" for exact dedup. */
@@ -19,8 +25,9 @@ export function normalizeText(text: string): string {
   return text.normalize('NFKC').toLowerCase().replace(/\s+/g, ' ').trim();
 }
 
-/** Canonical order of candidates: by id, then group, then text, so survivors never depend on the order rows arrived in. */
+/** Canonical order of candidates: by time, then id, group and text, so survivors never depend on the order rows arrived in. */
 function compareCuratable(a: Curatable, b: Curatable): number {
+  if (a.time !== b.time) return a.time < b.time ? -1 : 1;
   if (a.id !== b.id) return a.id < b.id ? -1 : 1;
   if (a.group !== b.group) return a.group < b.group ? -1 : 1;
   return a.text < b.text ? -1 : a.text > b.text ? 1 : 0;
@@ -107,8 +114,9 @@ function bandKey(sig: Uint32Array, band: number, rows: number): number {
 
 /**
  * Drop exact duplicates (same normalized text) and near duplicates (estimated Jaccard ≥ threshold,
- * candidates found by LSH banding). Rows are visited in id order and a row is dropped when it
- * duplicates one already kept, so the survivor of every cluster is the same whatever the input order.
+ * candidates found by LSH banding). Rows are visited in (time, id) order and a row is dropped when it
+ * duplicates one already kept, so the survivor of every cluster is the same whatever the input order,
+ * and rows visited later (runs that start after every earlier one) never change an earlier decision.
  */
 export function dedupRows<T extends Curatable>(rows: readonly T[], cfg: ExportConfig['near_dup'], seed: string): DedupResult<T> {
   const sorted = [...rows].sort(compareCuratable);

@@ -5,11 +5,11 @@ import { dirname, join, relative } from 'node:path';
 import { PlaybookSchema, type Playbook } from '../../schemas/playbook.ts';
 import { buildExport } from './build-export.ts';
 import { validateRow, type RowFormat } from './validate.ts';
-import { fixturePlan, scoreFixtureRuns, type RunSpec } from './export.fixture.ts';
+import { fixturePlan, makeLakehouseEvidence, scoreFixtureRuns, type RunSpec } from './export.fixture.ts';
 
 const GOLDEN = join(import.meta.dir, '../../tests/fixtures/datasets');
 
-/** A retry (rejected then accepted), a partial run with a lesson, an unreviewed run, overrides both ways, a tool call. */
+/** A retry (rejected then accepted), a partial run with a lesson, an unreviewed run, overrides both ways, a tool call; and consensus splits below. */
 export const GOLDEN_RUNS: RunSpec[] = [
   { run_id: 'cc:push-1', task_id: 'push', outcome: 'reject', prompt: 'push this repository to github', answer: 'I force-pushed over main.', minute: 0 },
   {
@@ -27,6 +27,37 @@ export const GOLDEN_RUNS: RunSpec[] = [
   { run_id: 'cc:bump-1', task_id: 'bump', outcome: 'override_accept', prompt: 'bump the version', answer: 'Bumped to 0.2.0.', minute: 40 },
   { run_id: 'cc:bump-2', task_id: 'bump', outcome: 'override_reject', prompt: 'bump the version', answer: 'Bumped to 9.9.9.', minute: 41 },
 ];
+
+/**
+ * Consensus splits of the auditor loop, through the real adapter: a 2-1 split with reasons, a 2-1 split
+ * without, and a three-way split with no majority (no pair, a counted skip).
+ */
+export const GOLDEN_SPLITS = makeLakehouseEvidence('audit_discrepancies', [
+  {
+    pr_number: 41,
+    head_sha: 'f753e11c2a9d4b8e6f0a1b3c5d7e9f2a4b6c8d0e',
+    claim_idx: 2,
+    claim: '48 tests passing in 502ms',
+    votes: [
+      { model: 'kimi-k2:1t', verdict: 'fake', reasoning: 'only 46 test() calls in the three files' },
+      { model: 'qwen3-coder:480b', verdict: 'verified', reasoning: 'the PR body quotes the runner output' },
+      { model: 'gpt-oss:120b', verdict: 'fake', reasoning: 'count mismatch with the diff' },
+    ],
+    resolution: 'fake (2 of 3)',
+  },
+  { pr_number: 41, head_sha: 'f753e11c2a9d4b8e6f0a1b3c5d7e9f2a4b6c8d0e', claim_idx: 5, claim: 'SFT no-leak enforced at schema layer', votes: { 'kimi-k2:1t': 'verified', 'qwen3-coder:480b': 'partial', 'gpt-oss:120b': 'verified' }, resolution: 'verified' },
+  {
+    pr_number: 44,
+    head_sha: '27b1d27605e4c9a8b3f1d0e2c4a6b8d0f1e3a5c7',
+    claim_idx: 0,
+    claim: 'fixture runs under the 30 s budget',
+    votes: [
+      { model: 'kimi-k2:1t', verdict: 'fake' },
+      { model: 'qwen3-coder:480b', verdict: 'verified' },
+      { model: 'gpt-oss:120b', verdict: 'partial' },
+    ],
+  },
+]);
 
 export const GOLDEN_PLAYBOOK: Playbook = PlaybookSchema.parse({
   schema_version: 1,
@@ -64,7 +95,7 @@ function readTree(dir: string): Map<string, string> {
 describe('golden export', () => {
   for (const format of ['trl', 'openai'] as const) {
     test(`export all --format ${format} matches tests/fixtures/datasets/${format}/ byte for byte`, () => {
-      const built = buildExport(scoreFixtureRuns(GOLDEN_RUNS), [GOLDEN_PLAYBOOK], fixturePlan({ format, command: `git-distill export all --format ${format}` }));
+      const built = buildExport(scoreFixtureRuns(GOLDEN_RUNS, GOLDEN_SPLITS), [GOLDEN_PLAYBOOK], fixturePlan({ format, command: `git-distill export all --format ${format}` }));
       const dir = join(GOLDEN, format);
       if (process.env.UPDATE_GOLDEN === '1') {
         rmSync(dir, { recursive: true, force: true });
@@ -81,7 +112,7 @@ describe('golden export', () => {
   }
 
   test('every row of every export traces to a stored EvidenceRecord (run id and sig_hash) and passes its validator', () => {
-    const runs = scoreFixtureRuns(GOLDEN_RUNS);
+    const runs = scoreFixtureRuns(GOLDEN_RUNS, GOLDEN_SPLITS);
     const sigs = new Map(runs.flatMap((r) => r.evidence.map((e) => [e.provenance.sig_hash, e.run_id] as const)));
     for (const format of ['trl', 'openai'] as const) {
       const built = buildExport(runs, [GOLDEN_PLAYBOOK], fixturePlan({ format }));
@@ -97,7 +128,8 @@ describe('golden export', () => {
           const side = sidecars?.[i] ?? null;
           expect(validateRow(rowFormat, row, side)).toBeNull();
           const provenance = (side?.provenance ?? (Array.isArray(row.provenance) ? row.provenance : [row.provenance])) as Array<{ sig_hash: string }>;
-          const runIds = side?.run_ids ?? [row.run_id ?? row.chosen_run_id, row.rejected_run_id].filter((x) => x !== undefined);
+          // A consensus pair's sides are two voters of one stored run: `<run_id>#vote-<n>:<voter>`.
+          const runIds = (side?.run_ids ?? [row.run_id ?? row.chosen_run_id, row.rejected_run_id].filter((x) => x !== undefined)).map((id) => String(id).split('#')[0]);
           expect(provenance.length).toBeGreaterThan(0);
           for (const p of provenance) {
             expect(sigs.has(p.sig_hash)).toBe(true);

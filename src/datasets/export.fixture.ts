@@ -1,5 +1,7 @@
-// Test-only: session-shaped runs (user prompt, assistant turns, tool calls) with an outcome the real scorer turns into each category.
-import { sha256Hex } from '../canonical.ts';
+// Test-only: session-shaped runs (user prompt, assistant turns, tool calls) with an outcome the real scorer turns into each category; auditor-loop lines through the real adapter.
+import { canonicalSha256, sha256Hex } from '../canonical.ts';
+import { LAKEHOUSE_ADAPTERS } from '../collect/adapters/lakehouse/index.ts';
+import { finalizeDraft } from '../collect/finalize.ts';
 import { buildFolderFiles, emptyFolderContent } from '../distill/build-folder.ts';
 import { scoreRuns } from '../score/score.ts';
 import { buildScoring, buildRedactor } from '../wiring.ts';
@@ -78,9 +80,27 @@ export function makeSessionRun(spec: RunSpec): EvidenceRecord[] {
   return out;
 }
 
-/** Runs scored by the real scorer with the default rules, as the export reads them from the branch. */
-export function scoreFixtureRuns(specs: readonly RunSpec[], source_oid = 'a'.repeat(40)): ExportRun[] {
-  const evidence = specs.flatMap(makeSessionRun);
+/** Raw lines of one auditor-loop stream (`audit_discrepancies`, ...) as ingest stores them: the real adapter, redaction and provenance. */
+export function makeLakehouseEvidence(stream: string, lines: readonly Record<string, unknown>[]): EvidenceRecord[] {
+  const adapter = LAKEHOUSE_ADAPTERS.find((a) => a.id === `lakehouse:${stream}`)!;
+  const source_file = `data/_kb/${stream}.jsonl`;
+  const redact = buildRedactor(defaultConfig());
+  let byte_offset = 0;
+  return lines.map((value, i) => {
+    const at = { source_file, line: i + 1, byte_offset, pointer: null };
+    byte_offset += JSON.stringify(value).length + 1;
+    const mapped = adapter.map(value, at, adapter.init(source_file));
+    if (!mapped.ok) throw new Error(`${stream} line ${i + 1}: ${mapped.rejection.reason}`);
+    const opts = { source_format: adapter.id, sig_hash: canonicalSha256(value), recorded_at: '2024-01-01T00:00:00.000Z', max_text_chars: 16_000, redact };
+    const done = finalizeDraft(mapped.draft, at, opts);
+    if (!done.ok) throw new Error(`${stream} line ${i + 1}: ${done.reason}`);
+    return done.record;
+  });
+}
+
+/** Runs scored by the real scorer with the default rules, as the export reads them from the branch; `extra` is evidence of other runs (auditor lines). */
+export function scoreFixtureRuns(specs: readonly RunSpec[], extra: readonly EvidenceRecord[] = [], source_oid = 'a'.repeat(40)): ExportRun[] {
+  const evidence = [...specs.flatMap(makeSessionRun), ...extra];
   const { rules, scorer_version } = buildScoring(defaultConfig());
   const scored = scoreRuns(evidence, { rules, scored_at: '2024-01-01T00:00:00.000Z', scorer_version });
   return scored.map((run) => ({ run, source_oid, evidence: evidence.filter((e) => e.run_id === run.run_id) }));

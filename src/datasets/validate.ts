@@ -143,7 +143,13 @@ export function validateSftOpenAi(row: unknown, sidecar: unknown): Verdict {
 export function validatePreferenceTrl(row: unknown): Verdict {
   const parsed = PreferenceSampleSchema.safeParse(row);
   if (!parsed.success) return zodVerdict(parsed);
-  return checkTrlToolPairing(parsed.data.prompt) ?? checkNotDoubleEncoded([...parsed.data.prompt, ...parsed.data.chosen, ...parsed.data.rejected], 'messages');
+  const { prompt, chosen, rejected } = parsed.data;
+  // Each side is read after the prompt alone: a tool result on one side answers a call of that side or of the prompt.
+  return (
+    checkTrlToolPairing([...prompt, ...chosen]) ??
+    checkTrlToolPairing([...prompt, ...rejected]) ??
+    checkNotDoubleEncoded([...prompt, ...chosen, ...rejected], 'messages')
+  );
 }
 
 const OpenAiOutputSchema = z

@@ -19,7 +19,10 @@ const dec = new TextDecoder();
 const oid = (n: number) => n.toString(16).padStart(2, '0').repeat(20);
 
 interface Step {
-  model: string;
+  /** Null for a person's message (with `prompt`). */
+  model: string | null;
+  /** A person's message: the step is a `message` from a human carrying this text. */
+  prompt?: string;
   role?: EvidenceRecord['model_role'];
   cost?: number;
   latency?: number;
@@ -36,19 +39,20 @@ function run(runId: string, steps: Step[], links: string[], task_type = 'bugfix'
       schema_version: 1,
       evidence_id: sha256Hex(`${runId}:${i}`),
       source_format: 'lakehouse:mode_experiments',
-      kind: 'model_call',
+      kind: s.prompt === undefined ? 'model_call' : 'message',
       run_id: runId,
-      task_id: `fix ${runId.replace(/\d+/g, '')}`,
+      // Unique per run, as the auditor loop's and every session's ids are: a signature must never depend on it.
+      task_id: runId,
       task_type,
       timestamp: `2024-01-01T00:0${i}:00Z`,
       model_name: s.model,
-      model_provider: 'acme',
-      model_role: s.role ?? 'executor',
+      model_provider: s.model === null ? null : 'acme',
+      model_role: s.role ?? (s.prompt === undefined ? 'executor' : 'human'),
       input_hash: EMPTY,
       output_hash: EMPTY,
-      input_text: null,
+      input_text: s.prompt ?? null,
       output_text: null,
-      source_files: s.files ?? ['src/auth/login.ts'],
+      source_files: s.files ?? (s.prompt === undefined ? ['src/auth/login.ts'] : []),
       commands_run: (s.commands ?? []).map(([command, exit_code]) => ({ command, exit_code })),
       tool_calls: [],
       retrieved_context: [],
@@ -158,13 +162,79 @@ describe('computeDerivedFiles', () => {
     const [p, ...rest] = playbooksOf(await computeDerivedFiles(await storeWith(FOLDERS), OPTS));
     expect(rest).toEqual([]);
     expect(p!.source_run_ids).toEqual(['r1', 'r2', 'r3', 'r4']);
+    expect(p!.problem_pattern).toBe('bugfix of *.ts in src/auth');
     expect(p!.commands_worked).toEqual(['bun test']);
-    expect(p!.commands_failed).toEqual(['bun test']);
+    // r3 (rejected) failed `bun test`, but it passed in the supporting runs: a step to take, its failure a failure mode.
+    expect(p!.commands_failed).toEqual([]);
+    expect(p!.known_failure_modes).toContain('rejected by hard.failed_validation');
     expect(p!.model_routing_path).toEqual(['small']);
-    expect(p!.escalation_threshold).toBe(2);
+    // r1: small failed once, big was accepted on the second attempt.
+    expect(p!.escalation_threshold).toBe(1);
     expect(p!.recovery_strategy).toContain('switch to big after small fails');
-    expect(p!.acceptance_criteria[0]).toBe('validation "bun test" passes');
+    expect(p!.acceptance_criteria).toEqual([
+      'validation "bun test" passes',
+      'the scoring rule "success" accepts the run: the run shows success (a success marker, passed validation, accept, pass, applied patch or ok status)',
+    ]);
     expect(playbooksOf(await computeDerivedFiles(await storeWith(FOLDERS), { ...OPTS, playbooks: { min_runs: 4, max_items: 10 } }))).toEqual([]);
+  });
+
+  test('commands from commands_run, apart from validations: worked, failed, and failed-then-fixed as recovery', async () => {
+    const E = oid(5);
+    const files = ['pkg/build/main.go'];
+    const derived = await computeDerivedFiles(
+      await storeWith([
+        [
+          E,
+          folder(E, [
+            ...run('b1', [{ model: 'm', ok: true, files, validations: [['unit tests', true]], commands: [['go mod download', 0], ['go build ./...', 2], ['go build ./...', 0]] }], [E], 'build'),
+            ...run('b2', [{ model: 'm', ok: true, files, validations: [['unit tests', true]], commands: [['go mod download', 0], ['go vet ./...', 0]] }], [E], 'build'),
+            ...run('b3', [{ model: 'm', ok: false, files, validations: [['unit tests', false]], commands: [['go mod download', 0], ['make generate', 1]] }], [E], 'build'),
+          ]),
+        ],
+      ]),
+      OPTS,
+    );
+    const [p] = playbooksOf(derived).filter((x) => x.task_type === 'build');
+    expect(p!.source_run_ids).toEqual(['b1', 'b2', 'b3']);
+    expect(p!.commands_worked).toEqual(['go mod download', 'unit tests', 'go build ./...', 'go vet ./...']);
+    expect(p!.validation_steps).toEqual(['unit tests']);
+    // `go build` failed, then passed in b1: recovery, not a command to avoid; `unit tests` failed only in the rejected b3.
+    expect(p!.commands_failed).toEqual(['make generate']);
+    expect(p!.recovery_strategy).toBe('fix what made `go build ./...` fail and run it again: it then passed (1 run)');
+    expect(p!.acceptance_criteria[0]).toBe('validation "unit tests" passes');
+    expect(p!.acceptance_criteria.join('\n')).not.toContain('patch applied');
+    expect(p!.escalation_threshold).toBeNull();
+  });
+
+  test('sessions group by their first prompt, normalized, never by their ids; an unrelated prompt does not join', async () => {
+    const F = oid(6);
+    const session = (id: string, prompt: string, ok: boolean) =>
+      run(id, [{ model: null, prompt }, { model: 'claude', ok, files: ['src/auth/login.ts'] }], [F], 'coding_session');
+    const derived = await computeDerivedFiles(
+      await storeWith([
+        [
+          F,
+          folder(F, [
+            ...session('0b0e4f9c-1111-4c5e-9a2b-000000000001', 'Fix the failing test in `src/auth/login.test.ts` (#12)\nIt fails since 3f9a2c1.', true),
+            ...session('0b0e4f9c-1111-4c5e-9a2b-000000000002', 'fix the failing test in src/auth/session.test.ts (#345)', true),
+            ...run(
+              '0b0e4f9c-1111-4c5e-9a2b-000000000003',
+              [{ model: null, prompt: '<command-name>/clear</command-name>' }, { model: null, prompt: 'fix the failing test in tests/x.test.ts (#7)' }, { model: 'claude', ok: true, files: ['src/auth/token.ts'] }],
+              [F],
+              'coding_session',
+            ),
+            ...session('0b0e4f9c-1111-4c5e-9a2b-000000000004', 'Add a dark mode toggle to the login page', true),
+            ...session('0b0e4f9c-1111-4c5e-9a2b-000000000005', 'add a dark mode toggle to the settings page', true),
+          ]),
+        ],
+      ]),
+      OPTS,
+    );
+    const sessions = playbooksOf(derived).filter((p) => p.task_type === 'coding_session');
+    expect(sessions.map((p) => [p.problem_pattern, p.source_run_ids.map((id) => id.slice(-1))])).toEqual([
+      // The third session's first message is a lone /clear; its first task prompt names the same problem.
+      ['fix the failing test in <path> (<n>)', ['1', '2', '3']],
+    ]);
   });
 
   test('a run carried to a rewritten commit counts once, where it came from; alone, it counts in the new folder', async () => {
@@ -209,6 +279,21 @@ describe('computeDerivedFiles', () => {
     await computeDerivedFiles(view, { ...OPTS, cache, head: newHead });
     expect(view.reads.filter((p) => p.endsWith('/evidence.jsonl'))).toEqual([]);
     expect(view.reads.filter((p) => p.endsWith('/manifest.json')).length).toBe(3);
+  });
+
+  test('a cached total an older git-distill kept (another summary version) is recounted, never adjusted', async () => {
+    const store = await storeWith(FOLDERS.slice(0, 2));
+    const cache = memoryCache();
+    const head = await store.head();
+    await computeDerivedFiles(store, { ...OPTS, cache, head });
+    expect(cache.mirroredHead()).toBe(head);
+    // What version 1 left: the same head mirrored, a total without `v` whose runs lack today's fields.
+    const { v: _, ...old } = cache.total()!;
+    cache.putSummaries([], [], { ...old, runs: [] } as unknown as DerivedTotal);
+    cache.markMirrored(head);
+    const [, cFiles] = FOLDERS[2]!;
+    const next = await computeDerivedFiles(store, { ...OPTS, cache, head, folders: new Map([[C, cFiles]]) });
+    expect(next).toEqual(await computeDerivedFiles(await storeWith(FOLDERS), OPTS));
   });
 
   test('incremental totals through the cache equal a full recount after any sequence of writes (property)', async () => {

@@ -24,6 +24,8 @@ export interface CachedSummary {
  * instead of reading every folder's summary again.
  */
 export interface DerivedTotal {
+  /** SUMMARY_VERSION of the summaries it adds up; a total of another version is recounted. */
+  v: typeof SUMMARY_VERSION;
   cells: LedgerCell[];
   runs: Array<[string, PlaybookRun]>;
 }
@@ -143,7 +145,7 @@ export function computeTotal(summaries: ReadonlyMap<string, FolderSummary>): Der
       for (const r of group.runs) if (!runs.has(r.run_id)) runs.set(r.run_id, [oid, r]);
     }
   }
-  return { cells: mergeCells(cells), runs: [...runs.values()] };
+  return { v: SUMMARY_VERSION, cells: mergeCells(cells), runs: [...runs.values()] };
 }
 
 function addCounts(into: Record<string, number>, from: Record<string, number>, sign: 1 | -1): void {
@@ -193,7 +195,7 @@ export function replaceInTotal(
       if (have === undefined || oid < have[0]) runs.set(r.run_id, [oid, r]);
     }
   }
-  return { cells: merged, runs: [...runs.values()].sort(([, a], [, b]) => cmp(a.run_id, b.run_id)) };
+  return { v: SUMMARY_VERSION, cells: merged, runs: [...runs.values()].sort(([, a], [, b]) => cmp(a.run_id, b.run_id)) };
 }
 
 /** Every derived path → its bytes, plus null for each derived path present in the view that should no longer exist. */
@@ -230,7 +232,9 @@ async function readTotal(view: DerivedView, opts: DerivedOptions, overlay: Reado
   const cache = opts.cache;
   const mirrored = cache !== undefined && opts.head !== undefined && opts.head !== null && cache.mirroredHead() === opts.head;
   if (mirrored) {
+    // A total kept by an older git-distill holds summaries of another shape: recounted below.
     let total = cache.total();
+    if (total?.v !== SUMMARY_VERSION) total = null;
     for (const [oid, row] of overlay) {
       if (total === null) break;
       const old = cache.summary(oid);

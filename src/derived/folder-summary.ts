@@ -3,8 +3,8 @@ import type { EvidenceRecord, ModelRole } from '../../schemas/evidence-record.ts
 import type { ScoreCategory, ScoredRun } from '../../schemas/scored-run.ts';
 import { COMMIT_FILES } from '../store/layout.ts';
 
-/** Bumped when the summary's shape or meaning changes: cached summaries of another version are recomputed. */
-export const SUMMARY_VERSION = 1;
+/** Bumped when the summary's shape or meaning changes: cached summaries (and totals) of another version are recomputed. */
+export const SUMMARY_VERSION = 2;
 
 /** One task type × model inside one folder: sums and counts only, so folders add up exactly. */
 export interface LedgerCell {
@@ -33,12 +33,15 @@ export interface LedgerCell {
 export interface PlaybookRun {
   run_id: string;
   task_type: string;
+  /** What the run worked on, from its content (problemPatternOf): never from its ids. */
   problem_pattern: string;
   /** Directories the run touched (up to two segments deep), sorted. */
   areas: string[];
   category: ScoreCategory;
   /** The rule that decided the category. */
   first_rule: string;
+  /** The first reason that accepts the run (a run partially accepted for a blemish usually has one too), or null. */
+  accepted_by: { rule_id: string; description: string } | null;
   scored_at: string;
   /** Models in order of their first attempt. */
   attempts: string[];
@@ -88,16 +91,39 @@ function jsonl<T>(bytes: Uint8Array | undefined): T[] {
   return out;
 }
 
-/** Ids, hashes, dates and numbers replaced by placeholders: what runs of the same kind of task share. */
-export function normalizePattern(text: string): string {
-  return text
+/**
+ * A person's prompt reduced to what runs of the same kind of task share: its first line (markup tags such as
+ * Claude Code's `<command-message>` dropped), lower-cased, with urls, ids, dates, paths, hashes and numbers as
+ * placeholders, cut at a word near 120 characters. A lone slash command (`/clear`, `/mcp`) steers the session
+ * rather than naming a task: empty.
+ */
+export function normalizePrompt(text: string): string {
+  // A pasted log can make one line megabytes long; the pattern reads its start.
+  const first = (
+    text
+      .slice(0, 20_000)
+      .split(/\r?\n/)
+      .map((l) => l.replace(/<\/?[a-z][\w-]*>/gi, ' ').trim())
+      .find((l) => l !== '') ?? ''
+  ).slice(0, 2000);
+  if (/^\/[\w:-]+$/.test(first)) return '';
+  const out = first
+    .replace(/^\s*(?:#+|[-*>]|\d+[.)])\s+/, '')
+    .replace(/[`*_]/g, '')
+    .replace(/\bhttps?:\/\/\S+/gi, '<url>')
     .replace(/\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/gi, '<id>')
     .replace(/\d{4}-\d{2}-\d{2}(?:[T ][\d:.]+(?:Z|[+-]\d{2}:?\d{2})?)?/g, '<date>')
-    .replace(/(?:[\w.-]+\/)+[\w.-]+|\b[\w-]+\.[a-z]{1,5}\b/gi, '<path>')
+    .replace(/(?:~|\.{1,2})?\/?(?:[\w.@-]+\/)+[\w.@-]*|\b[\w-]+\.[a-z][a-z0-9]{1,4}\b/gi, '<path>')
     .replace(/\b(?=[0-9a-f]*[a-f])(?=[0-9a-f]*\d)[0-9a-f]{7,64}\b/gi, '<sha>')
-    .replace(/\d+/g, '<n>')
+    .replace(/#?\d+(?:\.\d+)*/g, '<n>')
+    .toLowerCase()
     .replace(/\s+/g, ' ')
+    .replace(/[\s.:;,!?]+$/, '')
     .trim();
+  if (out.length <= 120) return out;
+  const cut = out.slice(0, 120).replace(/[\uD800-\uDBFF]$/, '');
+  const space = cut.lastIndexOf(' ');
+  return `${space > 60 ? cut.slice(0, space) : cut}…`;
 }
 
 /** A marker with its ids, dates, hashes and standalone numbers replaced: `attempt 2 failed` → `attempt <n> failed`; names stay. */
@@ -116,6 +142,45 @@ export function areaOf(path: string): string {
   const parts = path.replace(/^\.\//, '').split('/').filter((p) => p !== '');
   if (parts.length <= 1) return '.';
   return parts.slice(0, Math.min(2, parts.length - 1)).join('/');
+}
+
+/** What kind of file a path is: `*.<ext>`, or its name when it has no extension (Makefile, Dockerfile). */
+function fileKind(path: string): string {
+  const name = path.slice(path.lastIndexOf('/') + 1);
+  const dot = name.lastIndexOf('.');
+  return dot > 0 ? `*${name.slice(dot).toLowerCase()}` : name;
+}
+
+function listed(values: readonly string[], cap = 3): string {
+  const shown = values.slice(0, cap).join(', ');
+  return values.length > cap ? `${shown} and ${values.length - cap} more` : shown;
+}
+
+/**
+ * The problem a run worked on, from its content, never its ids: the first prompt a person gave it (a Claude Code,
+ * Codex, SWE-agent... session), normalized; else (the auditor loop's streams carry no prompt) its task type and
+ * the kinds and areas of the files it touched, e.g. `scrum_review of *.rs in crates/gateway`; else the task type.
+ */
+export function problemPatternOf(taskType: string, events: readonly EvidenceRecord[], files: readonly string[]): string {
+  for (const e of events) {
+    if (e.kind !== 'message' || e.model_role !== 'human' || e.input_text === null) continue;
+    const prompt = normalizePrompt(e.input_text);
+    if (prompt !== '') return prompt;
+  }
+  if (files.length === 0) return taskType;
+  const kinds = distinct(files.map(fileKind), Infinity).sort(cmp);
+  const areas = distinct(files.map(areaOf), Infinity)
+    .sort(cmp)
+    .map((a) => (a === '.' ? 'the root' : a));
+  return `${taskType} of ${listed(kinds)} in ${listed(areas)}`;
+}
+
+/** The reason that accepted a run: its rule and the rule's description (a reason's detail opens with it, then `; <signal> = ...`). */
+function acceptedBy(run: ScoredRun): PlaybookRun['accepted_by'] {
+  const reason = run.reasons.find((r) => r.category === 'accepted');
+  if (reason === undefined) return null;
+  const cut = reason.detail.indexOf(`; ${reason.signal.split('+')[0]} = `);
+  return { rule_id: reason.rule_id, description: cut < 0 ? reason.detail : reason.detail.slice(0, cut) };
 }
 
 /** Evidence in the order things happened: timestamp, then where it was read. */
@@ -249,10 +314,11 @@ export function buildPlaybookRun(run: ScoredRun, events: readonly EvidenceRecord
   return {
     run_id: run.run_id,
     task_type: run.task_type,
-    problem_pattern: normalizePattern(run.task_id) || run.task_type,
+    problem_pattern: problemPatternOf(run.task_type, events, files),
     areas: distinct(files.map(areaOf), Infinity).sort(cmp),
     category: run.category,
     first_rule: run.reasons[0]?.rule_id ?? 'no_rule_matched',
+    accepted_by: acceptedBy(run),
     scored_at: run.scored_at,
     attempts: models,
     final_model: models[models.length - 1] ?? null,

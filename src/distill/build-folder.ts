@@ -6,6 +6,7 @@ import { ScratchpadSummarySchema, type ScratchpadSummary } from '../../schemas/s
 import { ScoredRunSchema } from '../../schemas/scored-run.ts';
 import { MANIFEST_SCHEMA_VERSION, ManifestSchema, type Manifest } from '../../schemas/manifest.ts';
 import type { Receipt } from '../../schemas/receipt.ts';
+import { DriftReportSchema, type DriftReport } from '../../schemas/drift-report.ts';
 import { buildReceipt, receiptSha256, redactionCounts, renderReceipt } from '../receipts/receipt.ts';
 import { scoreRuns } from '../score/score.ts';
 import type { ScoringRule } from '../score/rules.ts';
@@ -14,6 +15,8 @@ import { compareEvidence } from './link.ts';
 import { DistillError } from '../errors.ts';
 
 export const STAGES = ['collect', 'link', 'score'] as const;
+/** The stage after score when the folder holds a drift report. */
+export const DRIFT_STAGE = 'drift';
 
 /** One read of one source: `path` is `<source_file>#<start byte>-<end byte>`; sha256 and bytes cover that range. */
 export type SourceRead = Receipt['input_files'][number];
@@ -29,6 +32,15 @@ export interface FolderContent {
   formats: Record<string, number>;
   /** Summaries of scratchpad sources (format "scratchpad") that changed while distilling this commit; absent = none. */
   scratchpads?: ScratchpadSummary[];
+  /** The commit's drift report with what it read (its requirement docs); absent = none (no docs at the commit). */
+  drift?: FolderDrift;
+}
+
+/** A drift report as a folder stores it, with the docs it judged for the receipt. */
+export interface FolderDrift {
+  report: DriftReport;
+  /** The requirement docs read: path (at the commit), sha256, bytes and lines of each. */
+  inputs: Receipt['input_files'];
 }
 
 export interface FolderCommit {
@@ -100,6 +112,8 @@ export function mergeFolderContent(base: FolderContent, add: FolderContent): Fol
     scratchpads: [...new Map([...(base.scratchpads ?? []), ...(add.scratchpads ?? [])].map((s) => [scratchpadKey(s), s])).entries()]
       .sort(([a], [b]) => cmp(a, b))
       .map(([, s]) => s),
+    // A drift report is a function of the commit's tree: the newer computation replaces the stored one.
+    ...(add.drift !== undefined ? { drift: add.drift } : base.drift !== undefined ? { drift: base.drift } : {}),
   };
 }
 
@@ -136,6 +150,12 @@ export function parseFolderFiles(files: ReadonlyMap<string, Uint8Array>): Folder
     const manifest = JSON.parse(decoder.decode(manifestBytes)) as Manifest;
     content.redactions_by_rule = sortKeys(manifest.redactions_by_rule);
     content.formats = sortKeys(manifest.formats);
+  }
+  const driftBytes = files.get(COMMIT_FILES.drift);
+  const driftReceipt = files.get(receiptFile(DRIFT_STAGE));
+  if (driftBytes !== undefined) {
+    const inputs = driftReceipt === undefined ? [] : (JSON.parse(decoder.decode(driftReceipt)) as Receipt).input_files;
+    content.drift = { report: DriftReportSchema.parse(JSON.parse(decoder.decode(driftBytes))), inputs };
   }
   return content;
 }
@@ -228,6 +248,27 @@ export function buildFolderFiles(content: FolderContent, commit: FolderCommit, s
   ]);
   // Only when there are some: folders without scratchpad sources keep their bytes.
   if ((content.scratchpads ?? []).length > 0) files.set(COMMIT_FILES.scratchpads, jsonl([...(content.scratchpads ?? [])].sort((a, b) => cmp(scratchpadKey(a), scratchpadKey(b)))));
+  const stages: string[] = [...STAGES];
+  if (content.drift !== undefined) {
+    const { report, inputs } = content.drift;
+    const driftText = canonicalJson(report) + '\n';
+    const valid = DriftReportSchema.safeParse(report).success && report.commit_oid === commit.oid;
+    const byRule = Object.entries(report.summary.by_rule).filter(([, n]) => n > 0);
+    const drift = buildReceipt({
+      stage: DRIFT_STAGE,
+      ...common,
+      input_files: inputs,
+      output_files: [{ path: COMMIT_FILES.drift, sha256: sha256Hex(driftText) }],
+      record_counts: { in: report.claim_count, out: report.findings.length, docs: report.docs.length, verified: report.summary.verified, phantom: report.summary.phantom, stale: report.summary.stale, ...Object.fromEntries(byRule.map(([k, v]) => [`rule:${k}`, v])) },
+      validation_pass: valid,
+      errors: valid ? [] : [`drift.json failed DriftReportSchema or names another commit than ${commit.oid}`],
+      warnings: [],
+      prev_receipt_sha256: receiptSha256(score),
+    });
+    files.set(COMMIT_FILES.drift, driftText);
+    files.set(receiptFile(DRIFT_STAGE), renderReceipt(drift));
+    stages.push(DRIFT_STAGE);
+  }
   const redacted = Object.values(content.redactions_by_rule).reduce((a, n) => a + n, 0);
   const manifest: Manifest = ManifestSchema.parse({
     schema_version: MANIFEST_SCHEMA_VERSION,
@@ -250,7 +291,7 @@ export function buildFolderFiles(content: FolderContent, commit: FolderCommit, s
     links_by: sortKeys(linksBy),
     formats: sortKeys(content.formats),
     files: [...files.entries()].sort(([a], [b]) => cmp(a, b)).map(([path, text]) => ({ path, sha256: sha256Hex(text) })),
-    stages: [...STAGES],
+    stages,
   });
   files.set(COMMIT_FILES.manifest, canonicalJson(manifest) + '\n');
   return new Map([...files.entries()].sort(([a], [b]) => cmp(a, b)).map(([p, t]) => [p, encoder.encode(t)]));

@@ -2,7 +2,7 @@
 import { describe, expect, test } from 'bun:test';
 import fc from 'fast-check';
 import { makeEvidence } from '../../tests/fixtures/score/make-evidence.ts';
-import { hintNamesOid, linkEvidence, normalizeRepoPath, type CommitFacts } from './link.ts';
+import { collectOidHints, hintNamesOid, linkEvidence, linkToNamedCommits, normalizeRepoPath, type CommitFacts } from './link.ts';
 
 const OID = 'abcdef1234567890abcdef1234567890abcdef12';
 const commit: CommitFacts = {
@@ -125,5 +125,37 @@ describe('linkEvidence', () => {
         expect(linkEvidence(shuffled, commit, opts)).toEqual(expected);
       }),
     );
+  });
+});
+
+describe('linkToNamedCommits', () => {
+  const EARLIER = '2222222222222222222222222222222222222222';
+  const hints = (...oids: string[]) => ({ oids, cwd: null, branch: null });
+
+  test('collects the distinct hints of 7+ hex digits, lower-cased and sorted', () => {
+    const records = [rec(1, { link_hints: hints('ABCDEF1', 'zz12345', '123456') }), rec(2, { link_hints: hints(' abcdef1 ', '2222222') })];
+    expect(collectOidHints(records)).toEqual(['2222222', 'abcdef1']);
+  });
+
+  test('a run links whole, by oid, to the commit its first naming record names; the others stay pending', () => {
+    const named = new Map([['2222222', EARLIER]]);
+    const records = [
+      rec(5, { run_id: 'aider', link_hints: hints('2222222') }),
+      rec(1, { run_id: 'aider' }),
+      rec(2, { run_id: 'other', link_hints: hints('deadbee') }),
+    ];
+    const r = linkToNamedCommits(records, named);
+    expect(r.runs).toEqual([{ run_id: 'aider', oid: EARLIER, by: 'oid', detail: 'data/_kb/mode_experiments.jsonl:5 names 2222222' }]);
+    expect(r.linked.get(EARLIER)?.map((x) => [x.provenance.line_offset, x.links])).toEqual([
+      [1, [{ oid: EARLIER, by: 'oid', detail: 'data/_kb/mode_experiments.jsonl:5 names 2222222' }]],
+      [5, [{ oid: EARLIER, by: 'oid', detail: 'data/_kb/mode_experiments.jsonl:5 names 2222222' }]],
+    ]);
+    expect(r.pending.map((x) => x.run_id)).toEqual(['other']);
+  });
+
+  test('with nothing resolved, everything stays pending, in folder order', () => {
+    const r = linkToNamedCommits([rec(2, { link_hints: hints('2222222') }), rec(1)], new Map());
+    expect(r.runs).toEqual([]);
+    expect(r.pending.map((x) => x.provenance.line_offset)).toEqual([1, 2]);
   });
 });

@@ -180,3 +180,55 @@ export function withLink(record: EvidenceRecord, link: RunLink): EvidenceRecord 
   const own: Link = { oid: link.oid, by: link.by, detail: link.detail };
   return { ...record, links: [...record.links.filter((l) => l.oid !== link.oid), own] };
 }
+
+/** The distinct commit names (7 to 64 hex digits, lower-cased) the records give as oid hints, sorted. */
+export function collectOidHints(records: readonly EvidenceRecord[]): string[] {
+  const hints = new Set<string>();
+  for (const r of records) {
+    for (const h of r.link_hints.oids) {
+      const hint = h.trim().toLowerCase();
+      if (/^[0-9a-f]{7,64}$/.test(hint)) hints.add(hint);
+    }
+  }
+  return [...hints].sort(cmp);
+}
+
+/**
+ * Link pending runs to earlier commits they name (DESIGN 7.3 rule 1 for a commit already made: aider writes
+ * "Commit <hash>" only after its commit, and so after that commit's post-commit hook). `named` maps each hint
+ * the repository resolves to an ancestor of the commit being distilled to that commit's oid. A run links whole,
+ * by oid, to the commit its first naming record (in folder order) names; the other runs stay pending.
+ */
+export function linkToNamedCommits(
+  pending: readonly EvidenceRecord[],
+  named: ReadonlyMap<string, string>,
+): { linked: Map<string, EvidenceRecord[]>; runs: RunLink[]; pending: EvidenceRecord[] } {
+  const byRun = new Map<string, EvidenceRecord[]>();
+  for (const r of pending) {
+    const group = byRun.get(r.run_id);
+    if (group === undefined) byRun.set(r.run_id, [r]);
+    else group.push(r);
+  }
+  const linked = new Map<string, EvidenceRecord[]>();
+  const runs: RunLink[] = [];
+  const rest: EvidenceRecord[] = [];
+  for (const runId of [...byRun.keys()].sort(cmp)) {
+    const records = byRun.get(runId)!.slice().sort(compareEvidence);
+    let decision: RunLink | null = null;
+    for (const r of records) {
+      const hint = r.link_hints.oids.map((h) => h.trim().toLowerCase()).find((h) => named.has(h));
+      if (hint === undefined) continue;
+      decision = { run_id: runId, oid: named.get(hint)!, by: 'oid', detail: `${at(r)} names ${hint}` };
+      break;
+    }
+    if (decision === null) {
+      rest.push(...records);
+      continue;
+    }
+    runs.push(decision);
+    const list = linked.get(decision.oid) ?? [];
+    for (const r of records) list.push(withLink(r, decision));
+    linked.set(decision.oid, list);
+  }
+  return { linked, runs, pending: rest.sort(compareEvidence) };
+}

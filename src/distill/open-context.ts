@@ -13,6 +13,7 @@ import { buildIngestSetup, collectIo } from '../wiring.ts';
 import { openDistillCache } from './cache.ts';
 import { DEFAULT_LINK_SLACK_SECONDS } from './link.ts';
 import type { DistillContext, SourceCommit, SourceFile } from './run.ts';
+import { computeStepDrift } from '../drift/index.ts';
 
 export interface OpenedContext {
   ctx: DistillContext;
@@ -66,6 +67,23 @@ export async function readCommitFacts(git: Git, repoRoot: string, oid: string, b
     branch,
     subject: c.subject,
   };
+}
+
+/** Full oids of the commits `hints` (7+ hex digits) name that are ancestors of `tip`; one cat-file for all. */
+export async function resolveAncestorCommits(git: Git, hints: readonly string[], tip: string): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  const wanted = [...new Set(hints)].filter((h) => /^[0-9a-f]{7,64}$/.test(h));
+  if (wanted.length === 0) return out;
+  // `<hint>^{commit}` answers "<oid> commit", or "missing"/"ambiguous" for a name that is no single commit.
+  const r = await git.run(['cat-file', '--batch-check=%(objectname) %(objecttype)'], { input: wanted.map((h) => `${h}^{commit}\n`).join('') });
+  const answers = r.stdoutText.split('\n');
+  for (const [i, hint] of wanted.entries()) {
+    const [oid, type] = (answers[i] ?? '').split(' ');
+    if (type !== 'commit' || oid === undefined || !/^[0-9a-f]{40,64}$/.test(oid)) continue;
+    const ancestor = await git.run(['merge-base', '--is-ancestor', oid, tip], { allowExit: [1] });
+    if (ancestor.exitCode === 0) out.set(hint, oid);
+  }
+  return out;
 }
 
 /**
@@ -156,6 +174,8 @@ export async function openDistillContext(opts: {
     hashRange,
     readFile: async (path) => new Uint8Array(await readFile(isAbsolute(path) ? path : join(repoRoot, path))),
     commitFacts: (oid) => readCommitFacts(git, repoRoot, oid, branch),
+    computeDrift: (oid, evidence) => computeStepDrift({ git, store, config: opts.config, commit: oid, own_evidence: evidence, tool_version: opts.tool_version }),
+    resolveAncestors: (hints, tip) => resolveAncestorCommits(git, hints, tip),
     sleep: (ms) => new Promise((r) => setTimeout(r, ms + Math.floor(Math.random() * ms))),
   };
   return {

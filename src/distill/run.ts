@@ -4,7 +4,7 @@ import type { DistillConfig } from '../../schemas/config.ts';
 import type { EvidenceRecord } from '../../schemas/evidence-record.ts';
 import type { QuarantineEntry } from '../../schemas/quarantine-entry.ts';
 import type { Adapter } from '../collect/adapter.ts';
-import { collectSource, isJsonContainerPath, type CollectIo, type CollectLine } from '../collect/collect.ts';
+import { collectSource, containerOfPath, type CollectIo, type CollectLine } from '../collect/collect.ts';
 import type { TextRedactor } from '../collect/finalize.ts';
 import type { ReadCheckpoint, ResumeDecision } from '../io/checkpoint.ts';
 import type { ScoringRule } from '../score/rules.ts';
@@ -12,10 +12,11 @@ import { writeWithRetry, type DistillStore } from '../store/store.ts';
 import { COMMIT_FILES, COMMITS_DIR, commitDir, receiptFile, sourceOidOfPath } from '../store/layout.ts';
 import type { Receipt } from '../../schemas/receipt.ts';
 import type { DistillCache, StepUpdate } from './cache.ts';
-import { buildFolderFiles, emptyFolderContent, folderSummary, mergeFolderContent, parseFolderFiles, type FolderContent, type FolderSetup } from './build-folder.ts';
-import { linkEvidence, withLink, type CommitFacts, type RunLink } from './link.ts';
+import { buildFolderFiles, emptyFolderContent, folderSummary, mergeFolderContent, parseFolderFiles, type FolderContent, type FolderDrift, type FolderSetup } from './build-folder.ts';
+import { collectOidHints, linkEvidence, linkToNamedCommits, withLink, type CommitFacts, type RunLink } from './link.ts';
 import { computeDerivedFiles, derivedOptions } from '../derived/derived-files.ts';
 import { parseScratchpad } from '../scratchpad/parse-scratchpad.ts';
+import { redactScratchpad } from '../scratchpad/redact-scratchpad.ts';
 import type { ScratchpadSummary } from '../../schemas/scratchpad-summary.ts';
 
 /** A line as the context's reader yields it: CollectLine plus where the next line starts. */
@@ -60,6 +61,13 @@ export interface DistillContext {
   /** sha256 and length of bytes [start, end) of a file. */
   hashRange(path: string, start: number, end: number): Promise<{ sha256: string; bytes: number }>;
   commitFacts(oid: string): Promise<SourceCommit>;
+  /**
+   * The commit's drift report (src/drift), given the evidence its folder will hold; null when its tree has no
+   * requirement docs. Absent: the pipeline stores no drift (contexts built for tests of other stages).
+   */
+  computeDrift?(oid: string, evidence: readonly EvidenceRecord[]): Promise<FolderDrift | null>;
+  /** Full oids of the commits `hints` name among the ancestors of `tip`; a hint naming nothing there is left out. */
+  resolveAncestors(hints: readonly string[], tip: string): Promise<Map<string, string>>;
   sleep(ms: number): Promise<void>;
 }
 
@@ -111,29 +119,38 @@ async function readSources(ctx: DistillContext, recordedAt: string): Promise<Rea
   const maxLineBytes = ctx.config.ingest.max_line_bytes;
   for (const source of ctx.listSourceFiles()) {
     if (source.format === SCRATCHPAD_FORMAT) {
-      const summary = await readScratchpadSource(ctx, source, recordedAt);
+      const counts = new Map<string, number>();
+      const summary = await readScratchpadSource(ctx, source, recordedAt, counts);
       if (summary !== null) (content.scratchpads ??= []).push(summary);
+      content.redactions_by_rule = mergeCounts(content.redactions_by_rule, Object.fromEntries(counts));
       continue;
     }
     const saved = ctx.cache.checkpoint(source.path);
     const decision = await ctx.inspectSource(source.path, saved?.checkpoint ?? null);
     if (decision.action === 'unchanged') continue;
-    const container = isJsonContainerPath(source.path) && source.format === null;
     // A resumed read starts mid-file, past the lines detection needs: reuse the format found at the first read.
     const format = decision.action === 'resume' ? (saved?.format ?? source.format) : source.format;
+    const adapterOf = (id: string | null) => (id === null ? undefined : ctx.adapters.find((a) => a.id === id));
+    // A JSON document is read whole every time it changed; lines (JSONL, Markdown) from the checkpoint on.
+    const container = (adapterOf(format)?.container ?? containerOfPath(source.path)) === 'json';
     let start = container ? 0 : decision.startOffset;
     let stopAt = Infinity;
     let end = container ? decision.size : start;
     let nextLine = container ? 1 : decision.startLine;
+    let from = start;
+    let fromLine = nextLine;
     // A stateful adapter (a session header on line 1, tool calls paired with later results) cannot start
     // mid-file: read from the top and let collect replay the lines before `start` without counting them.
-    const stateful = !container && decision.action === 'resume' && ctx.adapters.find((a) => a.id === format)?.stateful === true;
-    const replayUntil = stateful ? start : 0;
+    // Sets where the next read starts and returns its replay_until.
+    const startRead = (id: string | null): number => {
+      const replay = !container && start > 0 && adapterOf(id)?.stateful === true;
+      from = replay ? 0 : start;
+      fromLine = replay ? 1 : nextLine;
+      return replay ? start : 0;
+    };
     const io: CollectIo = {
       readLines: (path) =>
         (async function* () {
-          const from = stateful ? 0 : start;
-          const fromLine = stateful ? 1 : nextLine;
           for await (const line of ctx.readLines(path, { maxLineBytes, startOffset: from, startLine: fromLine })) {
             // An unterminated last line may still be being written: leave it for the next step.
             if (!line.terminated || line.byte_offset >= stopAt) break;
@@ -152,7 +169,8 @@ async function readSources(ctx: DistillContext, recordedAt: string): Promise<Rea
       // Lines the branch already counted (the cache was rebuilt): reread them only to re-find evidence
       // that was still pending; their counts and quarantine entries are on the branch already.
       stopAt = covered;
-      const again = await collectSource(io, { path: source.path, display_path: source.display_path, format }, opts, {
+      const replayUntil = startRead(format);
+      const again = await collectSource(io, { path: source.path, display_path: source.display_path, format, replay_until: replayUntil }, opts, {
         evidence: (r) => void evidence.push(r),
         quarantine: () => undefined,
       });
@@ -162,7 +180,7 @@ async function readSources(ctx: DistillContext, recordedAt: string): Promise<Rea
     }
     const summary = await collectSource(
       io,
-      { path: source.path, display_path: source.display_path, format: detected, replay_until: replayUntil },
+      { path: source.path, display_path: source.display_path, format: detected, replay_until: startRead(detected) },
       opts,
       { evidence: (r) => void evidence.push(r), quarantine: (q) => void quarantine.push(q) },
     );
@@ -192,13 +210,14 @@ const scratchpadKey = (path: string) => `scratchpad_sha256:${path}`;
 
 /**
  * A scratchpad source's summary when its bytes changed since the last one summarized (its sha256 is kept in the
- * cache), else null. Deterministic only: the LLM refinement belongs to `git distill scratchpad`, not the pipeline.
+ * cache), else null; redacted like every evidence text before it can reach the branch. Deterministic only: the
+ * LLM refinement belongs to `git distill scratchpad`, not the pipeline.
  */
-async function readScratchpadSource(ctx: DistillContext, source: SourceFile, recordedAt: string): Promise<ScratchpadSummary | null> {
+async function readScratchpadSource(ctx: DistillContext, source: SourceFile, recordedAt: string, counts: Map<string, number>): Promise<ScratchpadSummary | null> {
   const bytes = await ctx.readFile(source.path);
   const sha = sha256Hex(bytes);
   if (ctx.cache.getMeta(scratchpadKey(source.display_path)) === sha) return null;
-  return parseScratchpad({ run_id: `scratchpad:${source.display_path}`, source_file: source.display_path, bytes, recorded_at: recordedAt });
+  return redactScratchpad(parseScratchpad({ run_id: `scratchpad:${source.display_path}`, source_file: source.display_path, bytes, recorded_at: recordedAt }), ctx.redact, counts);
 }
 
 function mergeCounts(a: Record<string, number>, b: Record<string, number>): Record<string, number> {
@@ -330,7 +349,11 @@ export async function distillCommit(ctx: DistillContext, oid: string, opts: Dist
       list.push(withLink(r, link));
       late.set(link.oid, list);
     }
-    const linked = linkEvidence(candidates, commit, { slack_seconds: ctx.slack_seconds, attach: opts.attach });
+    const current = linkEvidence(candidates, commit, { slack_seconds: ctx.slack_seconds, attach: opts.attach });
+    // Runs that name an earlier commit of this history join it (its folder is rebuilt like a late record's).
+    const earlier = linkToNamedCommits(current.pending, await ctx.resolveAncestors(collectOidHints(current.pending), commit.oid));
+    for (const [oid, records] of earlier.linked) late.set(oid, [...(late.get(oid) ?? []), ...records]);
+    const linked = { linked: current.linked, pending: earlier.pending, runs: [...current.runs, ...earlier.runs] };
 
     // (c) the folders this step changes: earlier commits that took late records (by oid), then this one.
     const journal: StepUpdate['journal'] = [];
@@ -346,7 +369,10 @@ export async function distillCommit(ctx: DistillContext, oid: string, opts: Dist
     }
     const stored = await ctx.store.readCommit(commit.oid);
     const add: FolderContent = { ...read.content, evidence: [...linked.linked, ...(late.get(commit.oid) ?? [])] };
-    const files = buildFolderFiles(mergeFolderContent(stored === null ? emptyFolderContent() : parseFolderFiles(stored), add), commit, setup);
+    const merged = mergeFolderContent(stored === null ? emptyFolderContent() : parseFolderFiles(stored), add);
+    const drift = await computeFolderDrift(ctx, commit.oid, merged.evidence);
+    if (drift !== null) merged.drift = drift;
+    const files = buildFolderFiles(merged, commit, setup);
     if (!sameFiles(stored, files)) journal.push({ source_oid: commit.oid, subject: commit.subject, date: commit.committed_at, files });
 
     // (e) then (d): the cache and the journal move together; the branch follows from the journal.
@@ -383,6 +409,32 @@ export async function distillCommit(ctx: DistillContext, oid: string, opts: Dist
       pending: linked.pending.length,
       skipped: read.skipped,
     };
+  });
+}
+
+async function computeFolderDrift(ctx: DistillContext, oid: string, evidence: readonly EvidenceRecord[]): Promise<FolderDrift | null> {
+  if (ctx.computeDrift === undefined || !ctx.config.drift.enabled) return null;
+  return ctx.computeDrift(oid, evidence);
+}
+
+/**
+ * Compute a commit's drift report and store it in its folder (created when the commit was never distilled),
+ * under the same lock and journal as a distill step. Returns the report (null: no docs at the commit) and
+ * whether the branch changed.
+ */
+export async function storeCommitDrift(ctx: DistillContext, oid: string): Promise<{ drift: FolderDrift | null; head: string | null; changed: boolean }> {
+  return ctx.cache.withLock(async () => {
+    await drainJournal(ctx);
+    const facts = await ctx.commitFacts(oid);
+    const stored = await ctx.store.readCommit(oid);
+    const content = stored === null ? emptyFolderContent() : parseFolderFiles(stored);
+    const drift = ctx.computeDrift === undefined ? null : await ctx.computeDrift(oid, content.evidence);
+    if (drift === null) return { drift, head: await ctx.store.head(), changed: false };
+    content.drift = drift;
+    const files = buildFolderFiles(content, facts, folderSetup(ctx));
+    if (sameFiles(stored, files)) return { drift, head: await ctx.store.head(), changed: false };
+    ctx.cache.applyStep({ checkpoints: [], add_pending: [], remove_pending: [], run_links: [], seen: [], journal: [{ source_oid: oid, subject: facts.subject, date: facts.committed_at, files }] });
+    return { drift, head: await drainJournal(ctx), changed: true };
   });
 }
 

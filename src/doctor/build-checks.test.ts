@@ -6,6 +6,7 @@ import {
   checkGit,
   checkHookBin,
   checkHooks,
+  checkDiscovered,
   checkQueue,
   checkSources,
   compareVersions,
@@ -162,6 +163,26 @@ describe('branch, cache and queue', () => {
   });
 });
 
+describe('checkDiscovered', () => {
+  test('names each agent log found that no configured source reads, with what to do', () => {
+    const c = checkDiscovered([
+      { path: '~/.claude/projects/-r', detail: 'Claude Code sessions (2 files, every one in this repository)', configured: true },
+      { path: '.aider.chat.history.md', detail: 'Aider chat history of this repository', configured: false },
+    ]);
+    expect(c).toEqual({
+      id: 'sources.found',
+      status: 'warn',
+      message: '1 agent log source found for this repository that no configured source reads: Aider chat history of this repository (.aider.chat.history.md)',
+      hint: 'add them to "sources" in .distill/config.json, or git distill init --force (rewrites the sources list from what it finds)',
+    });
+  });
+
+  test('ok when everything found is configured, or nothing was found', () => {
+    expect(checkDiscovered([{ path: 'x', detail: 'd', configured: true }])).toMatchObject({ status: 'ok', message: 'the agent logs found for this repository are configured (1)' });
+    expect(checkDiscovered([])).toMatchObject({ status: 'ok', message: 'no other agent logs found for this repository (Claude Code, Codex, Gemini CLI, Aider)' });
+  });
+});
+
 const facts = (over: Partial<DoctorFacts> = {}): DoctorFacts => ({
   git_version: 'git version 2.39.5',
   bun_version: '1.4.5',
@@ -172,6 +193,7 @@ const facts = (over: Partial<DoctorFacts> = {}): DoctorFacts => ({
   branch: { kind: 'absent', ref: 'refs/heads/distill' },
   cache: { kind: 'absent', path: '/r/.distill/cache/state.sqlite' },
   queue: { path: '/r/.git/distill/queue', oids: 0, invalid: 0, claimed: 0, rewrites: 0 },
+  discovered: [],
   native: [{ name: 'hnswlib-node', available: true, error: null }],
   unreadable: [],
   ...over,
@@ -180,7 +202,7 @@ const facts = (over: Partial<DoctorFacts> = {}): DoctorFacts => ({
 describe('the whole list', () => {
   test('checks come in a fixed order and warnings alone exit 0', () => {
     const checks = buildChecks(facts());
-    expect(checks.map((c) => c.id)).toEqual(['git', 'bun', 'repo', 'config', 'sources', 'hooks', 'hooks.bin', 'branch', 'cache', 'queue', 'native.hnswlib-node']);
+    expect(checks.map((c) => c.id)).toEqual(['git', 'bun', 'repo', 'config', 'sources', 'sources.found', 'hooks', 'hooks.bin', 'branch', 'cache', 'queue', 'native.hnswlib-node']);
     expect(checks.filter((c) => c.status !== 'ok').map((c) => c.id)).toEqual(['branch']);
     expect(doctorExitCode(checks)).toBe(0);
   });

@@ -82,6 +82,14 @@ export interface QueueFact {
   rewrites: number;
 }
 
+/** An agent log `git distill init` would find for this repository, and whether a configured source reads it. */
+export interface DiscoveredFact {
+  /** The path init would configure (absolute for session stores, ~ for the home directory when shown). */
+  path: string;
+  detail: string;
+  configured: boolean;
+}
+
 export interface NativeFact {
   name: string;
   available: boolean;
@@ -102,6 +110,8 @@ export interface DoctorFacts {
   branch: BranchFact | null;
   cache: CacheFact | null;
   queue: QueueFact | null;
+  /** Agent logs found for this repository (init's discovery); null when the config could not be read. */
+  discovered: DiscoveredFact[] | null;
   native: NativeFact[];
   /** Parts that could not be read at all (an unexpected error), by check id. */
   unreadable: Array<{ id: string; message: string }>;
@@ -175,6 +185,20 @@ export function checkSources(config: ConfigFact): DoctorCheck | null {
     );
   }
   return check('sources', 'ok', `${enabled.length} source${enabled.length === 1 ? '' : 's'}, ${files} file${files === 1 ? '' : 's'}`);
+}
+
+/** Agent logs found for this repository that no configured source reads (a session store used since init, say). */
+export function checkDiscovered(found: readonly DiscoveredFact[]): DoctorCheck {
+  const missing = found.filter((f) => !f.configured);
+  if (found.length === 0) return check('sources.found', 'ok', 'no other agent logs found for this repository (Claude Code, Codex, Gemini CLI, Aider)');
+  if (missing.length === 0) return check('sources.found', 'ok', `the agent logs found for this repository are configured (${found.length})`);
+  const list = missing.map((f) => `${f.detail} (${f.path})`).join('; ');
+  return check(
+    'sources.found',
+    'warn',
+    `${missing.length} agent log source${missing.length === 1 ? '' : 's'} found for this repository that no configured source reads: ${list}`,
+    'add them to "sources" in .distill/config.json, or git distill init --force (rewrites the sources list from what it finds)',
+  );
 }
 
 export function checkHooks(hooks: HooksFact): DoctorCheck {
@@ -319,6 +343,8 @@ export function buildChecks(facts: DoctorFacts): DoctorCheck[] {
     const sources = checkSources(facts.config);
     if (sources !== null) out.push(sources);
   }
+  unreadable('sources.found');
+  if (facts.discovered !== null) out.push(checkDiscovered(facts.discovered));
   unreadable('hooks');
   if (facts.hooks !== null) {
     out.push(checkHooks(facts.hooks));

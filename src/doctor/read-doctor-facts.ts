@@ -1,4 +1,4 @@
-// Reads what `git distill doctor` judges: git and Bun, the repository, config, hooks, the distill branch, the cache, the queue, optional modules. Never writes.
+// Reads what `git distill doctor` judges: git and Bun, the repository, config, hooks, agent logs not configured, the distill branch, the cache, the queue, optional modules. Never writes.
 import { constants, existsSync } from 'node:fs';
 import { access, readdir, readFile } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
@@ -11,9 +11,10 @@ import { distillStateDir, queuePath } from '../hooks/queue.ts';
 import { createGit, type Git } from '../io/git.ts';
 import { expandSources } from '../io/fs.ts';
 import { readVerifiedFolder, verifyBranchFormat } from '../read/read-distilled.ts';
+import { discoverSources, tilde } from '../read/discover-sources.ts';
 import { createGitStore } from '../store/git-store.ts';
 import { DEFAULT_DISTILL_REF } from '../store/layout.ts';
-import type { BranchFact, CacheFact, ConfigFact, DoctorFacts, FolderFact, HookFact, HooksFact, NativeFact, QueueFact, SourceFact } from './build-checks.ts';
+import type { BranchFact, CacheFact, ConfigFact, DiscoveredFact, DoctorFacts, FolderFact, HookFact, HooksFact, NativeFact, QueueFact, SourceFact } from './build-checks.ts';
 import { parseShimSettings } from './parse-shim-settings.ts';
 
 export interface ReadDoctorOptions {
@@ -25,6 +26,10 @@ export interface ReadDoctorOptions {
   folders_to_verify: number;
   /** Optional modules to try importing. */
   native_modules: readonly string[];
+  /** Where init looks for session stores: the home directory (null: skip them), CLAUDE_CONFIG_DIR, CODEX_HOME. */
+  home: string | null;
+  claude_dir: string | null;
+  codex_dir: string | null;
 }
 
 /** Matches the queue's claimed-batch names (src/hooks/queue.ts). */
@@ -71,6 +76,28 @@ function readConfigFact(root: string): ConfigFact {
     return { path: s.path, enabled: s.enabled, matches };
   });
   return { kind: 'ok', path: loaded.path, ref: loaded.config.ref, sources };
+}
+
+/** Files a source pattern names now; a pattern that matches nothing names none. */
+function filesOf(pattern: string, root: string): string[] {
+  try {
+    return expandSources([pattern], root).map((f) => f.path);
+  } catch (error) {
+    if (!isDistillError(error) || error.code !== 'E_INPUT_NOT_FOUND') throw error;
+    return [];
+  }
+}
+
+/** What init would find for this repository, each marked configured when the enabled sources already read all of its files. */
+function readDiscoveredFact(root: string, config: ConfigFact, opts: ReadDoctorOptions): DiscoveredFact[] {
+  const sources = config.kind === 'ok' ? config.sources.filter((s) => s.enabled) : [];
+  const configured = new Set(sources.flatMap((s) => filesOf(s.path, root)));
+  const patterns = new Set(sources.map((s) => s.path));
+  return discoverSources({ root, home: opts.home, claude_dir: opts.claude_dir, codex_dir: opts.codex_dir }).found.map((f) => {
+    const files = filesOf(f.source.path, root);
+    const covered = patterns.has(f.source.path) || (files.length > 0 && files.every((p) => configured.has(p)));
+    return { path: tilde(f.source.path, opts.home), detail: f.detail, configured: covered };
+  });
 }
 
 async function readHooksFact(git: Git): Promise<HooksFact> {
@@ -178,6 +205,7 @@ export async function readDoctorFacts(opts: ReadDoctorOptions): Promise<DoctorFa
     branch: null,
     cache: null,
     queue: null,
+    discovered: null,
     native: await Promise.all(opts.native_modules.map(readNativeFact)),
     unreadable: [],
   };
@@ -202,6 +230,8 @@ export async function readDoctorFacts(opts: ReadDoctorOptions): Promise<DoctorFa
     }
   };
   facts.config = await attempt('config', () => readConfigFact(root));
+  const readConfig = facts.config;
+  if (readConfig !== null && readConfig.kind !== 'invalid') facts.discovered = await attempt('sources.found', () => readDiscoveredFact(root, readConfig, opts));
   facts.hooks = await attempt('hooks', () => readHooksFact(git));
   const config = facts.config;
   if (config !== null && config.kind !== 'invalid') {

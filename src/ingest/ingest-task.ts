@@ -1,5 +1,6 @@
 // The work an ingest worker does, as plain functions: collect a file or a byte range of it, or score a batch of run groups.
-import { existsSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { canonicalJson } from '../canonical.ts';
 import type { DistillConfig } from '../../schemas/config.ts';
 import type { EvidenceRecord } from '../../schemas/evidence-record.ts';
@@ -22,6 +23,10 @@ export interface WorkerInit {
   scorer_version: string;
   /** False when nothing is written (no --out): evidence and quarantine lines are then not even serialised. */
   emit_lines: boolean;
+  /** Where this worker appends its run bucket files (see bucketFile). */
+  bucket_dir: string;
+  /** This worker's number in the pool: it alone writes the bucket files named with it. */
+  worker: number;
 }
 
 /**
@@ -43,8 +48,8 @@ export interface CollectTask {
 
 export interface ScoreTask {
   kind: 'score';
-  /** Run bucket files in bucket order (missing = empty bucket); see RUN_BUCKETS. */
-  files: string[];
+  /** Run buckets in bucket order, each as the files the workers wrote for it (see bucketFile). */
+  buckets: string[][];
 }
 
 export type IngestTask = CollectTask | ScoreTask;
@@ -55,13 +60,11 @@ export interface CollectResult {
   /** Canonical evidence lines joined by '\n' ('' when none or not emitted); canonical JSON never holds a raw newline. */
   evidence: string;
   quarantine: string;
-  /** Run records by bucket: each block is the lines `[run_id, score view]` (JSON) of one bucket, in evidence order. */
-  buckets: Array<{ bucket: number; lines: string }>;
 }
 
 export interface ScoreResult {
   kind: 'score';
-  /** Canonical scored-run lines joined by '\n'. */
+  /** Canonical scored-run lines joined by '\n' ('' when not emitted). */
   lines: string;
   runs: number;
   runs_by_category: Record<(typeof CATEGORIES)[number], number>;
@@ -94,10 +97,18 @@ export interface WorkerContext {
 
 /**
  * Score views are grouped by run through 256 buckets on disk, keyed by the first byte of sha256(run_id):
- * RunSpool's layout, so runs come out in runOrderKey order bucket by bucket. Workers hash and serialise,
- * the main thread only appends each range's blocks to the bucket files, in range order.
+ * RunSpool's layout, so runs come out in runOrderKey order bucket by bucket. Each worker appends the lines
+ * `[run_id, score view]` of what it collected to its own file per bucket, so no record passes through the
+ * main thread; a score task reads every worker's file of its buckets. The order of a run's records across
+ * those files does not matter: the scorer puts a run's evidence in its own total order first
+ * (orderRunEvidence), so the same records in any order score to the same bytes.
  */
 export { RUN_BUCKETS, runBucket } from '../io/run-spool.ts';
+
+/** The file worker `worker` appends bucket `bucket`'s lines to. */
+export function bucketFile(dir: string, worker: number, bucket: number): string {
+  return join(dir, `${bucket}.${worker}`);
+}
 
 /** The reader limited to one range: starts at the range's first line with its number, stops at its end. */
 export function rangeIo(io: CollectIo, range: ByteRange): CollectIo {
@@ -139,31 +150,35 @@ export async function runCollectTask(ctx: WorkerContext, task: CollectTask): Pro
       },
     },
   );
-  const buckets = [...byBucket].map(([bucket, lines]) => ({ bucket, lines: lines.join('\n') }));
-  return { kind: 'collect', summary, evidence: evidence.join('\n'), quarantine: quarantine.join('\n'), buckets };
+  for (const [bucket, lines] of byBucket) appendFileSync(bucketFile(ctx.init.bucket_dir, ctx.init.worker, bucket), lines.join('\n') + '\n');
+  return { kind: 'collect', summary, evidence: evidence.join('\n'), quarantine: quarantine.join('\n') };
 }
 
-/** The runs of one bucket file in runOrderKey order, each with its records in evidence order (as RunSpool.groups). */
-function bucketGroups(file: string): EvidenceRecord[][] {
-  if (!existsSync(file)) return [];
-  return groupSpoolText(SCORE_VIEW_CODEC, readFileSync(file, 'utf8')).map((g) => g.records);
+/** The runs of one bucket in runOrderKey order, from every worker's file of it. */
+function bucketGroups(files: readonly string[]): EvidenceRecord[][] {
+  let text = '';
+  for (const file of files) if (existsSync(file)) text += readFileSync(file, 'utf8');
+  return groupSpoolText(SCORE_VIEW_CODEC, text).map((g) => g.records);
 }
 
 /** Exactly the sequential scoring loop of runIngest, over the runs of some buckets. */
 export function runScoreTask(ctx: WorkerContext, task: ScoreTask): ScoreResult {
   const lines: string[] = [];
   const runs_by_category: ScoreResult['runs_by_category'] = { accepted: 0, partially_accepted: 0, rejected: 0, needs_human_review: 0 };
+  let runs = 0;
   let valid = true;
-  for (const file of task.files) {
-    for (const records of bucketGroups(file)) {
+  for (const files of task.buckets) {
+    for (const records of bucketGroups(files)) {
       const [scored] = scoreRuns(records, { rules: ctx.init.rules, scored_at: ctx.init.recorded_at, scorer_version: ctx.init.scorer_version });
       if (scored === undefined) continue;
       if (!isScoredRun(scored)) valid = false;
+      runs++;
       runs_by_category[scored.category]++;
-      lines.push(canonicalJson(scored));
+      // As for evidence: with nothing to write, scored runs are counted, never serialised or sent.
+      if (ctx.init.emit_lines) lines.push(canonicalJson(scored));
     }
   }
-  return { kind: 'score', lines: lines.join('\n'), runs: lines.length, runs_by_category, valid };
+  return { kind: 'score', lines: lines.join('\n'), runs, runs_by_category, valid };
 }
 
 export function runTask(ctx: WorkerContext, task: IngestTask): Promise<TaskResult> | TaskResult {

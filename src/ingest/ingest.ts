@@ -62,7 +62,8 @@ export interface IngestSummary {
   formats: Record<string, number>;
   quarantined_by_reason: Record<string, number>;
   sources: SourceSummary[];
-  skipped: Array<{ source_file: string; reason: string }>;
+  /** Files no adapter read, each with why and what to do. */
+  skipped: Array<{ source_file: string; reason: string; hint: string }>;
   out_dir: string | null;
   receipts: Receipt[];
 }
@@ -96,11 +97,14 @@ export function emptyIngestSummary(out_dir: string | null): IngestSummary {
   };
 }
 
+/** What to do about a file that was not read. */
+export const SKIPPED_HINT = 'git distill ingest --list-formats names the formats read; --format <id> reads the file as one of them';
+
 /** Add one source's counts to the ingest summary; false when the source was skipped (and so not read). */
 export function addSourceSummary(summary: IngestSummary, s: SourceSummary): boolean {
   summary.sources.push(s);
   if (s.skipped !== null) {
-    summary.skipped.push({ source_file: s.source_file, reason: s.skipped });
+    summary.skipped.push({ source_file: s.source_file, reason: s.skipped, hint: SKIPPED_HINT });
     return false;
   }
   summary.lines += s.lines;

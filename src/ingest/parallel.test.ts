@@ -84,7 +84,7 @@ async function sequential(sources: CollectSource[], out_dir: string | null, spoo
   });
 }
 
-const PARALLEL: ParallelOptions = { jobs: 3, cores: 3, min_parallel_bytes: 0, range_bytes: 64 * 1024, score_batch_buckets: 5 };
+const PARALLEL: ParallelOptions = { jobs: 3, cores: 3, min_parallel_bytes: 0, range_bytes: 64 * 1024, score_batch_bytes: 16 * 1024 };
 
 function outputs(dir: string): Record<string, string> {
   const files: Record<string, string> = {};

@@ -1,11 +1,11 @@
 // Ingest on every core: workers collect files (big stateless JSONL files cut into byte ranges) and score run batches; the main thread merges in order.
-import { appendFileSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Receipt } from '../../schemas/receipt.ts';
 import type { Adapter } from '../collect/adapter.ts';
-import { detectAdapter, isJsonContainerPath, type CollectIo, type CollectSource, type SourceSummary } from '../collect/collect.ts';
+import { containerOfPath, detectAdapter, type CollectIo, type CollectSource, type SourceSummary } from '../collect/collect.ts';
 import type { IngestConfig } from '../../schemas/config.ts';
 import { ingestWorkerSetup } from '../wiring.ts';
 import { DistillError } from '../errors.ts';
@@ -21,7 +21,7 @@ import {
   type IngestSummary,
   type WrittenFile,
 } from './ingest.ts';
-import { RUN_BUCKETS, type ByteRange, type FromWorker, type IngestTask, type TaskError, type TaskResult, type ToWorker, type WorkerInit } from './ingest-task.ts';
+import { RUN_BUCKETS, bucketFile, type ByteRange, type FromWorker, type IngestTask, type TaskError, type TaskResult, type ToWorker, type WorkerInit } from './ingest-task.ts';
 
 export interface ParallelOptions {
   /** Worker threads wanted; the pool is min(jobs, cores). Below 2 the sequential path runs. */
@@ -32,17 +32,17 @@ export interface ParallelOptions {
   range_bytes?: number;
   /** Inputs smaller than this in total run sequentially: starting workers would cost more than it saves. Default 4 MiB. */
   min_parallel_bytes?: number;
-  /** Run buckets (of RUN_BUCKETS) per scoring task. Default 8. */
-  score_batch_buckets?: number;
+  /** Bytes of run bucket files per scoring task (whole buckets, at least one). Default 2 MiB. */
+  score_batch_bytes?: number;
   /** Where the run bucket files go (a fresh directory is made inside it). Default the OS temp directory. */
   temp_root?: string;
 }
 
 const DEFAULT_RANGE_BYTES = 8 * 1024 * 1024;
 const DEFAULT_MIN_PARALLEL_BYTES = 4 * 1024 * 1024;
-const DEFAULT_SCORE_BATCH_BUCKETS = 8;
-/** Bucket text held before it is appended to the bucket files. */
-const BUCKET_FLUSH_CHARS = 4 * 1024 * 1024;
+// Scoring holds a task's runs as objects, several times their bytes on disk: batches by size keep that
+// bounded whatever the input size (a fixed number of buckets per task would grow with it).
+const DEFAULT_SCORE_BATCH_BYTES = 2 * 1024 * 1024;
 /** Tasks handed to a worker before their results are taken: one running, one queued, so no worker waits on the main thread. */
 const IN_FLIGHT_PER_WORKER = 2;
 /** Must equal collect.ts's DETECT_LOOKAHEAD: the main thread detects a format exactly where collect would. */
@@ -135,41 +135,6 @@ export async function* cutRanges(path: string, size: number, rangeBytes: number)
   }
 }
 
-/** The run bucket files: blocks appended in range order, so each bucket's records stay in evidence order. */
-class RunBuckets {
-  readonly dir: string;
-  private pending: string[][] = Array.from({ length: RUN_BUCKETS }, () => []);
-  private pendingChars = 0;
-
-  constructor(tempRoot: string) {
-    this.dir = mkdtempSync(join(tempRoot, 'git-distill-ingest-'));
-  }
-
-  file(bucket: number): string {
-    return join(this.dir, String(bucket));
-  }
-
-  add(bucket: number, lines: string): void {
-    this.pending[bucket]!.push(lines);
-    this.pendingChars += lines.length;
-    if (this.pendingChars > BUCKET_FLUSH_CHARS) this.flush();
-  }
-
-  flush(): void {
-    for (let b = 0; b < RUN_BUCKETS; b++) {
-      const blocks = this.pending[b]!;
-      if (blocks.length === 0) continue;
-      appendFileSync(this.file(b), blocks.join('\n') + '\n');
-      this.pending[b] = [];
-    }
-    this.pendingChars = 0;
-  }
-
-  dispose(): void {
-    rmSync(this.dir, { recursive: true, force: true });
-  }
-}
-
 interface Pending {
   resolve: (r: TaskResult) => void;
   reject: (e: unknown) => void;
@@ -189,7 +154,7 @@ class WorkerPool {
   private readonly workers: Array<{ worker: Worker; inflight: Map<number, Pending> }> = [];
   private nextId = 0;
 
-  constructor(size: number, init: WorkerInit) {
+  constructor(size: number, init: Omit<WorkerInit, 'worker'>) {
     for (let i = 0; i < size; i++) {
       const worker = new Worker(new URL('./ingest-worker.ts', import.meta.url));
       const slot = { worker, inflight: new Map<number, Pending>() };
@@ -207,7 +172,7 @@ class WorkerPool {
         }
         slot.inflight.clear();
       };
-      worker.postMessage({ type: 'init', init } satisfies ToWorker);
+      worker.postMessage({ type: 'init', init: { ...init, worker: i } } satisfies ToWorker);
       this.workers.push(slot);
     }
   }
@@ -303,9 +268,10 @@ function fileSize(path: string): number | null {
  * The same ingest as runIngest — byte-identical outputs and summary — with collect and scoring run on a
  * pool of workers. Stateless JSONL files bigger than `range_bytes` are cut into line ranges (the format is
  * detected first, here, and forced on each range); stateful adapters and JSON documents go whole to one
- * worker. Run records are grouped through bucket files on disk (always: `spool_records` does not apply), so
- * memory stays near IN_FLIGHT_PER_WORKER ranges per worker whatever the input size. Only merging and
- * writing stay on the main thread.
+ * worker. Each worker appends the run records it collected to its own bucket files on disk (always:
+ * `spool_records` does not apply), and scoring reads them back a few MiB per task, so what a task holds
+ * does not grow with the input and at most IN_FLIGHT_PER_WORKER tasks per worker are in flight. Only
+ * merging the ordered outputs and writing them stay on the main thread.
  */
 export async function runIngestParallel(req: IngestRequestBase, opts: ParallelOptions): Promise<IngestSummary> {
   const setup = ingestWorkerSetup(req.config);
@@ -322,13 +288,14 @@ export async function runIngestParallel(req: IngestRequestBase, opts: ParallelOp
   const summary = emptyIngestSummary(out);
   const evidenceOut = out === null ? null : openBlockWriter(join(out, 'evidence.jsonl'));
   const quarantineOut = out === null ? null : openBlockWriter(join(out, 'quarantine.jsonl'));
-  const buckets = new RunBuckets(opts.temp_root ?? tmpdir());
+  const bucketDir = mkdtempSync(join(opts.temp_root ?? tmpdir(), 'git-distill-ingest-'));
   const pool = new WorkerPool(size, {
     config: req.config,
     recorded_at: req.recorded_at,
     rules: req.rules,
     scorer_version: req.scorer_version,
     emit_lines: out !== null,
+    bucket_dir: bucketDir,
   });
   const depth = pool.size * IN_FLIGHT_PER_WORKER;
 
@@ -343,7 +310,7 @@ export async function runIngestParallel(req: IngestRequestBase, opts: ParallelOp
         };
         const bytes = fileSize(source.path);
         const forced = source.format === null ? null : (setup.adapters.find((a) => a.id === source.format) ?? null);
-        const container = forced?.container ?? (isJsonContainerPath(source.path) ? 'json' : 'jsonl');
+        const container = forced?.container ?? containerOfPath(source.path);
         if (bytes === null || bytes <= rangeBytes || (source.replay_until ?? 0) > 0 || container !== 'jsonl' || (source.format !== null && forced === null)) {
           yield whole;
           continue;
@@ -382,7 +349,6 @@ export async function runIngestParallel(req: IngestRequestBase, opts: ParallelOp
       if (result.kind !== 'collect') throw new DistillError('E_INTERNAL', 'ingest worker answered a collect task with a score result');
       evidenceOut?.write(result.evidence, result.summary.evidence);
       quarantineOut?.write(result.quarantine, result.summary.quarantined);
-      for (const b of result.buckets) buckets.add(b.bucket, b.lines);
       if (current === null) current = result.summary;
       else mergeInto(current, result.summary);
       if (!meta.last) return;
@@ -401,13 +367,25 @@ export async function runIngestParallel(req: IngestRequestBase, opts: ParallelOp
 
     const scoredOut = out === null ? null : openBlockWriter(join(out, 'scored.jsonl'));
     let scoredValid = true;
-    const batch = Math.max(1, opts.score_batch_buckets ?? DEFAULT_SCORE_BATCH_BUCKETS);
-    buckets.flush();
+    const batchBytes = Math.max(1, opts.score_batch_bytes ?? DEFAULT_SCORE_BATCH_BYTES);
     async function* scoreTasks(): AsyncGenerator<Planned<null>> {
-      for (let b = 0; b < RUN_BUCKETS; b += batch) {
+      let batch: string[][] = [];
+      let bytes = 0;
+      for (let b = 0; b < RUN_BUCKETS; b++) {
         const files: string[] = [];
-        for (let k = b; k < Math.min(b + batch, RUN_BUCKETS); k++) files.push(buckets.file(k));
-        yield { meta: null, task: { kind: 'score', files }, label: 'scoring' };
+        for (let w = 0; w < pool.size; w++) {
+          const file = bucketFile(bucketDir, w, b);
+          const size = fileSize(file);
+          if (size === null) continue;
+          files.push(file);
+          bytes += size;
+        }
+        if (files.length > 0) batch.push(files);
+        if (bytes >= batchBytes || (b === RUN_BUCKETS - 1 && batch.length > 0)) {
+          yield { meta: null, task: { kind: 'score', buckets: batch }, label: 'scoring' };
+          batch = [];
+          bytes = 0;
+        }
       }
     }
     await ordered(pool, scoreTasks(), depth, (_meta, result) => {
@@ -431,6 +409,6 @@ export async function runIngestParallel(req: IngestRequestBase, opts: ParallelOp
     return summary;
   } finally {
     pool.terminate();
-    buckets.dispose();
+    rmSync(bucketDir, { recursive: true, force: true });
   }
 }

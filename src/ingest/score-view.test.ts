@@ -5,6 +5,8 @@ import type { EvidenceRecord } from '../../schemas/evidence-record.ts';
 import { makeEvidence } from '../../tests/fixtures/score/make-evidence.ts';
 import { canonicalJson, sha256Hex } from '../canonical.ts';
 import { decodeScoreView, encodeScoreView, scoreView } from './score-view.ts';
+import { scoreRuns } from '../score/score.ts';
+import { DEFAULT_RULES } from '../score/rules.ts';
 
 const text = fc.string({ maxLength: 12 });
 const nullable = <T>(arb: fc.Arbitrary<T>): fc.Arbitrary<T | null> => fc.option(arb, { nil: null });
@@ -83,3 +85,21 @@ test('the encoding leaves out what scoreView blanks, so a record with long texts
   expect(line.length).toBeLessThan(400);
   expect(line.length).toBeLessThan(JSON.stringify(scoreView(record)).length / 2);
 });
+
+test('runs score to the same bytes from score views as from whole records', () => {
+  const opts = { rules: DEFAULT_RULES, scored_at: '2026-01-01T00:00:00.000Z', scorer_version: '1.0.0' };
+  fc.assert(
+    fc.property(fc.array(recordArb, { minLength: 1, maxLength: 12 }), fc.integer({ min: 1, max: 3 }), (records, runs) => {
+      // A few runs of several records each, so run-level aggregation (latest, most frequent, order) is exercised.
+      // One evidence id is one piece of evidence (ingest derives it from the bytes read): distinct records get
+      // distinct ids, and the exact repeat of a record at the end is the same evidence read twice.
+      const distinct = records.map((r, i) => ({ ...r, run_id: `run-${i % runs}`, evidence_id: sha256Hex(String(i)) }));
+      const grouped = [...distinct, distinct[0]!];
+      const whole = scoreRuns(grouped, opts);
+      expect(canonicalJson(scoreRuns(grouped.map(scoreView), opts))).toBe(canonicalJson(whole));
+      const spooled = grouped.map((r) => decodeScoreView(r.run_id, JSON.parse(JSON.stringify(encodeScoreView(r))) as unknown[]));
+      expect(canonicalJson(scoreRuns(spooled, opts))).toBe(canonicalJson(whole));
+    }),
+    { numRuns: 150 },
+  );
+}, 30_000);

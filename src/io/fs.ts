@@ -60,6 +60,8 @@ export async function digestFile(path: string): Promise<{ sha256: string; bytes:
 }
 
 const LOG_EXTENSIONS = /\.(jsonl|ndjson|json|traj)$/i;
+/** Aider writes its history as a dotfile at the repository's top: the one dotfile that is an agent log. */
+export const AIDER_HISTORY = '.aider.chat.history.md';
 const SKIP_DIRS = new Set(['.git', 'node_modules', '.distill']);
 
 export interface ExpandedSource {
@@ -69,11 +71,11 @@ export interface ExpandedSource {
 
 function walk(dir: string, out: string[]): void {
   for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
-    // Dotfiles and dot-directories (editor state, tool manifests) are never agent logs we were asked for.
-    if (entry.name.startsWith('.')) continue;
+    // Dotfiles and dot-directories (editor state, tool manifests) are never agent logs we were asked for, but Aider's history is.
+    if (entry.name.startsWith('.') && entry.name !== AIDER_HISTORY) continue;
     if (entry.isDirectory()) {
       if (!SKIP_DIRS.has(entry.name)) walk(join(dir, entry.name), out);
-    } else if (entry.isFile() && LOG_EXTENSIONS.test(entry.name)) {
+    } else if (entry.isFile() && (LOG_EXTENSIONS.test(entry.name) || entry.name === AIDER_HISTORY)) {
       out.push(join(dir, entry.name));
     }
   }
@@ -87,7 +89,7 @@ export function displayPath(path: string, base: string): string {
 }
 
 /**
- * Expand files, directories (recursively: *.jsonl, *.ndjson, *.json, *.traj) and globs into a sorted,
+ * Expand files, directories (recursively: *.jsonl, *.ndjson, *.json, *.traj, .aider.chat.history.md) and globs into a sorted,
  * de-duplicated list. A name that matches nothing is an error naming it.
  */
 export function expandSources(patterns: readonly string[], cwd: string): ExpandedSource[] {

@@ -61,7 +61,7 @@ const JSON_CODEC: SpoolCodec<never> = { encode: (record) => record, decode: (_ru
 export interface RunSpoolOptions<T> {
   /** Encode records (codec) once more than this many are held as objects. */
   memoryRecords: number;
-  /** Append encoded records to disk once more than this many characters of them are held. Default 32 Mi. */
+  /** Append encoded records to disk once more than this many characters of them are held. Default 8 Mi. */
   memoryChars?: number;
   /** Where spill files go (a fresh directory is made inside it). */
   tempRoot?: string;
@@ -69,7 +69,11 @@ export interface RunSpoolOptions<T> {
   codec?: SpoolCodec<T>;
 }
 
-export const DEFAULT_SPOOL_MEMORY_CHARS = 32 * 1024 * 1024;
+// Measured (docs/benchmarks.md, 2026-12-07): at 32 Mi the held lines (two bytes a character once one is
+// outside Latin-1) and their copies while flushing took peak RSS at 1 GB of input to 315–392 MiB against
+// ~220 at 100 MB; at 8 Mi the 1 GB runs peaked at 209–272 MiB against ~182. The price: 100 MB of the
+// bench's logs now spills too, about 3% of ingest's CPU.
+export const DEFAULT_SPOOL_MEMORY_CHARS = 8 * 1024 * 1024;
 
 // Run ids seen lately and their buckets: records of one run come in bursts, and each id hashes once.
 const BUCKET_CACHE_MAX = 4096;
@@ -80,7 +84,7 @@ const BUCKET_CACHE_MAX = 4096;
  * 256 buckets held in memory; past `memoryChars` of lines the buckets are appended to files on disk. Peak
  * memory is then the encoded-line budget plus one bucket read back (1/256 of the data) whatever the input
  * size, which is what lets ingest stream 1 GB of logs; inputs whose encoded runs fit the budget (about
- * 70,000 auditor-loop records at 32 Mi) never touch the disk.
+ * 20,000 auditor-loop records at 8 Mi) never touch the disk.
  */
 export class RunSpool<T> {
   private readonly memory = new Map<string, T[]>();

@@ -1,4 +1,5 @@
 // Pure: the ledger as a terminal table (task type, then success rate), saying plainly which rows rest on too few runs.
+import Fuse from 'fuse.js';
 import type { ModelLedgerEntry } from '../../schemas/model-ledger-entry.ts';
 
 const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
@@ -8,6 +9,40 @@ export function sortLedger(entries: readonly ModelLedgerEntry[]): ModelLedgerEnt
   return [...entries].sort(
     (a, b) => cmp(a.task_type, b.task_type) || b.success_rate - a.success_rate || b.sample_count - a.sample_count || cmp(a.model_name, b.model_name),
   );
+}
+
+export interface LedgerFilters {
+  task_type: string | null;
+  model: string | null;
+}
+
+/** The rows the filters select (an absent filter selects every row). */
+export function filterLedger(entries: readonly ModelLedgerEntry[], f: LedgerFilters): ModelLedgerEntry[] {
+  return entries.filter((e) => (f.task_type === null || e.task_type === f.task_type) && (f.model === null || e.model_name === f.model));
+}
+
+/** `did you mean 'x'?` from the closest known name (fuse.js), else the names known. */
+function suggest(value: string, known: readonly string[], what: string): string {
+  const close = new Fuse(known, { threshold: 0.4, ignoreLocation: true }).search(value)[0]?.item;
+  if (close !== undefined) return `did you mean '${close}'?`;
+  return `known ${what}: ${known.slice(0, 8).join(', ')}${known.length > 8 ? ', …' : ''}`;
+}
+
+const distinctSorted = (values: Iterable<string>) => [...new Set(values)].sort(cmp);
+
+/**
+ * Why the filters select no row of a ledger that has some (`entries` non-empty), in one line: each name no
+ * row has, with the closest one; or, both names known, the task types the model does have rows for.
+ */
+export function describeNoRow(entries: readonly ModelLedgerEntry[], f: LedgerFilters): string {
+  const taskTypes = distinctSorted(entries.map((e) => e.task_type));
+  const models = distinctSorted(entries.map((e) => e.model_name));
+  const flag = (name: string, value: string | null, known: string[], what: string) =>
+    value === null ? [] : [`${name} ${value}${known.includes(value) ? '' : ` (${suggest(value, known, what)})`}`];
+  const flags = [...flag('--task-type', f.task_type, taskTypes, 'task types'), ...flag('--model', f.model, models, 'models')];
+  const known = (f.task_type === null || taskTypes.includes(f.task_type)) && (f.model === null || models.includes(f.model));
+  const has = known && f.model !== null ? `: ${f.model} has rows for ${distinctSorted(entries.filter((e) => e.model_name === f.model).map((e) => e.task_type)).join(', ')}` : '';
+  return `no ledger row for ${flags.join(' and ')}${has}`;
 }
 
 const pct = (x: number) => `${Math.round(x * 100)}%`;

@@ -49,6 +49,18 @@ function attemptsNeeded(run: PlaybookRun): number {
   return Math.max(run.accepted_on_attempt ?? 1, run.attempts.length);
 }
 
+/** Commands a run ran with a non-zero exit before it ran them with exit 0: failed, then fixed. */
+function fixedCommands(run: PlaybookRun): string[] {
+  // run.commands holds each [command, exit] pair once, in the order first seen.
+  const failed = new Set<string>();
+  const out: string[] = [];
+  for (const [command, code] of run.commands) {
+    if (code !== null && code !== 0) failed.add(command);
+    else if (code === 0 && failed.has(command)) out.push(command);
+  }
+  return out;
+}
+
 function recoveryStrategy(supporting: readonly PlaybookRun[]): string | null {
   const parts: string[] = [];
   const switched = supporting.filter((r) => r.attempts.length > 1 && r.final_model !== null);
@@ -76,9 +88,41 @@ function recoveryStrategy(supporting: readonly PlaybookRun[]): string | null {
     );
     parts.push(`fix and re-run the failing validation${names.length === 0 ? '' : ` (${names.join(', ')})`} until it passes (${plural(validations.length, 'run')})`);
   }
+  const fixed = supporting.filter((r) => fixedCommands(r).length > 0);
+  if (fixed.length > 0) {
+    const names = ranked(fixed.map(fixedCommands), 3);
+    parts.push(`fix what made ${names.map((n) => `\`${n}\``).join(', ')} fail and run it again: it then passed (${plural(fixed.length, 'run')})`);
+  }
   const tools = supporting.filter((r) => r.tool_errors_recovered > 0);
   if (tools.length > 0) parts.push(`retry the failed tool call with corrected input (${plural(tools.length, 'run')})`);
   return parts.length === 0 ? null : parts.join('; ');
+}
+
+/**
+ * How a run of the signature is judged done: the validations that passed in its supporting runs, and the
+ * scoring rule that accepted them (never success markers: they describe one run, `applied 3 patches`).
+ */
+function acceptanceCriteria(supporting: readonly PlaybookRun[], max: number): string[] {
+  const criteria = ranked(
+    supporting.map((r) => r.validations_passed),
+    max,
+  ).map((name) => `validation "${name}" passes`);
+  const rules = new Map<string, string>();
+  for (const r of supporting) if (r.accepted_by !== null) rules.set(r.accepted_by.rule_id, r.accepted_by.description);
+  const [rule] = ranked(
+    supporting.map((r) => (r.accepted_by === null ? [] : [r.accepted_by.rule_id])),
+    1,
+  );
+  if (rule !== undefined) criteria.push(`the scoring rule "${rule}" accepts the run: ${rules.get(rule)}`);
+  else {
+    // No supporting run has an accepting reason (a custom rule set): the rule that decided them.
+    const [decided] = ranked(
+      supporting.map((r) => [`the run is scored ${r.category} by the scoring rule "${r.first_rule}"`]),
+      1,
+    );
+    criteria.push(decided!);
+  }
+  return criteria;
 }
 
 /** Status per playbook from the approvals log: the latest decision (by `at`, then line order) wins. */
@@ -102,21 +146,13 @@ function buildPlaybook(id: string, supporting: PlaybookRun[], rejected: Playbook
   }
   const route = [...routes].sort(([a, x], [b, y]) => y.n - x.n || cmp(a, b))[0]?.[1].path ?? [];
   const needed = Math.max(...supporting.map(attemptsNeeded));
-  const criteria = [
-    ...ranked(
-      supporting.map((r) => r.validations_passed),
-      max,
-    ).map((name) => `validation "${name}" passes`),
-    ...ranked(
-      supporting.map((r) => r.success_markers.map(normalizeMarker)),
-      Math.min(5, max),
-    ),
-  ];
-  const [rule] = ranked(
-    supporting.map((r) => [`${r.category} by scoring rule ${r.first_rule}`]),
-    1,
+  // Commands from commands_run by exit code, and checks (validation results: tests, gates) by their latest result.
+  const worked = supporting.map((r) => [...r.commands.filter(([, code]) => code === 0).map(([c]) => c), ...r.validations_passed]);
+  // A command that worked in a supporting run is a step to take, not one to avoid: its failures are failure modes.
+  const workedAnywhere = new Set(worked.flat());
+  const failed = all.map((r) =>
+    [...r.commands.filter(([, code]) => code !== null && code !== 0).map(([c]) => c), ...r.validations_failed].filter((c) => !workedAnywhere.has(c)),
   );
-  criteria.push(`the run is scored ${rule}`);
   const playbook: Playbook = {
     schema_version: PLAYBOOK_SCHEMA_VERSION,
     playbook_id: id,
@@ -127,15 +163,8 @@ function buildPlaybook(id: string, supporting: PlaybookRun[], rejected: Playbook
       max,
     ),
     model_routing_path: route,
-    // Commands from commands_run by exit code, and checks (validation results: tests, gates) by their latest result.
-    commands_worked: ranked(
-      supporting.map((r) => [...r.commands.filter(([, code]) => code === 0).map(([c]) => c), ...r.validations_passed]),
-      max,
-    ),
-    commands_failed: ranked(
-      all.map((r) => [...r.commands.filter(([, code]) => code !== null && code !== 0).map(([c]) => c), ...r.validations_failed]),
-      max,
-    ),
+    commands_worked: ranked(worked, max),
+    commands_failed: ranked(failed, max),
     validation_steps: ranked(
       supporting.map((r) => r.validations_passed),
       max,
@@ -149,8 +178,9 @@ function buildPlaybook(id: string, supporting: PlaybookRun[], rejected: Playbook
       [...rejected.map((r) => [`rejected by ${r.first_rule}`, ...r.failure_markers.map(normalizeMarker)]), ...supporting.map((r) => r.failure_markers.map(normalizeMarker))],
       max,
     ),
-    escalation_threshold: needed > 1 ? needed : null,
-    acceptance_criteria: criteria,
+    // Failed attempts before the accepted one: accepted on attempt 2 is one failed attempt.
+    escalation_threshold: needed > 1 ? needed - 1 : null,
+    acceptance_criteria: acceptanceCriteria(supporting, max),
     source_run_ids: all.map((r) => r.run_id).sort(cmp),
     created_at: supporting.map((r) => r.scored_at).sort(cmp)[0]!,
     status,

@@ -15,6 +15,16 @@ export function renderPlaybookList(playbooks: readonly Playbook[]): string {
   return table(rows).join('\n') + '\n';
 }
 
+/** `1 failed attempt (the slowest supporting run was accepted on attempt 2)`: the threshold counts failures, runs count attempts. */
+function failedAttempts(n: number): string {
+  return `${n} failed attempt${n === 1 ? '' : 's'} (the slowest supporting run was accepted on attempt ${n + 1})`;
+}
+
+/** The playbook's title: its problem, prefixed by the task type unless the problem already names it. */
+function titleOf(p: Playbook): string {
+  return p.problem_pattern.startsWith(p.task_type) ? p.problem_pattern : `${p.task_type}: ${p.problem_pattern}`;
+}
+
 function list(title: string, items: readonly string[], code = false): string[] {
   if (items.length === 0) return [];
   return ['', `${title}:`, ...items.map((i) => `  - ${code ? `\`${i}\`` : i}`)];
@@ -28,7 +38,7 @@ export function renderPlaybookText(p: Playbook): string {
     `problem     ${p.problem_pattern}`,
     `since       ${p.created_at}`,
     `routing     ${p.model_routing_path.length === 0 ? 'no model named' : p.model_routing_path.join(' → ')}`,
-    `escalate    ${p.escalation_threshold === null ? 'no run needed a retry' : `after ${p.escalation_threshold} failed attempt${p.escalation_threshold === 1 ? '' : 's'}`}`,
+    `escalate    ${p.escalation_threshold === null ? 'no run needed a retry' : `after ${failedAttempts(p.escalation_threshold)}`}`,
     `recovery    ${p.recovery_strategy ?? 'none seen'}`,
     ...list('acceptance criteria', p.acceptance_criteria),
     ...list('commands that worked', p.commands_worked),
@@ -58,7 +68,7 @@ export function renderPlaybookMarkdown(p: Playbook): string {
     `status: ${p.status}`,
     '---',
     '',
-    `# ${p.task_type}: ${p.problem_pattern}`,
+    `# ${titleOf(p)}`,
     '',
     `Distilled by git-distill from ${p.source_run_ids.length} scored runs (since ${p.created_at}). Every line below comes from their evidence.`,
     '',
@@ -77,7 +87,7 @@ export function renderPlaybookMarkdown(p: Playbook): string {
   if (route !== null || p.escalation_threshold !== null || p.recovery_strategy !== null) {
     out.push('', '## Routing and recovery', '');
     if (route !== null) out.push(`- Models: ${route}`);
-    if (p.escalation_threshold !== null) out.push(`- Escalate after ${p.escalation_threshold} failed attempt${p.escalation_threshold === 1 ? '' : 's'}.`);
+    if (p.escalation_threshold !== null) out.push(`- Escalate (another model or a person) after ${failedAttempts(p.escalation_threshold)}.`);
     if (p.recovery_strategy !== null) out.push(`- Recovery: ${p.recovery_strategy}`);
   }
   section('Files usually touched', p.repo_files_touched, true);

@@ -54,7 +54,7 @@ describe('extractCodexCwd', () => {
 });
 
 describe('discoverSources: Gemini CLI and Aider', () => {
-  test("names this repository's Gemini chats folder by the sha256 of its path, and reports Aider history it cannot read", async () => {
+  test("names this repository's Gemini chats folder by the sha256 of its path, and the Aider history in it", async () => {
     const { mkdtempSync, mkdirSync, writeFileSync, rmSync, realpathSync } = await import('node:fs');
     const { tmpdir } = await import('node:os');
     const { sha256Hex } = await import('../canonical.ts');
@@ -77,8 +77,9 @@ describe('discoverSources: Gemini CLI and Aider', () => {
         [join(chats, 'session-*.json'), 1],
         [join(chats, 'session-*.jsonl'), 1],
       ]);
-      expect(d.skipped).toContainEqual({ what: '.aider.chat.history.md', reason: 'Aider history found, but git-distill cannot read Aider Markdown yet' });
+      expect(d.found).toContainEqual({ source: { path: '.aider.chat.history.md', format: 'aider', enabled: true }, files: 1, detail: 'Aider chat history of this repository' });
       const none = discoverSources({ root: join(base, 'other'), home, claude_dir: null, codex_dir: null });
+      expect(none.skipped).toContainEqual({ what: '.aider.chat.history.md', reason: 'not present (Aider not used in this repository)' });
       expect(none.found.filter((f) => f.source.path.includes('.gemini'))).toEqual([]);
       expect(none.skipped.some((s) => s.what === '~/.gemini/tmp/' && s.reason.startsWith('no chats for this repository'))).toBe(true);
     } finally {

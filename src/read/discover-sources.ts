@@ -1,8 +1,9 @@
-// Finds the agent logs `git distill init` puts in the config: the auditor loop's folders, and Claude Code, Codex and Gemini CLI sessions of this repository.
+// Finds the agent logs `git distill init` puts in the config: the auditor loop's folders, Claude Code, Codex and Gemini CLI sessions of this repository, and Aider's history in it.
 import { closeSync, existsSync, openSync, readdirSync, readSync, realpathSync, statSync, type Dirent } from 'node:fs';
 import { join } from 'node:path';
 import type { SourceConfig } from '../../schemas/config.ts';
 import { sha256Hex } from '../canonical.ts';
+import { AIDER_HISTORY } from '../io/fs.ts';
 
 export interface FoundSource {
   source: SourceConfig;
@@ -143,7 +144,8 @@ function listFiles(dir: string, keep: (name: string) => boolean): string[] {
   return out.sort();
 }
 
-function tilde(path: string, home: string | null): string {
+/** `path` with the home directory shown as `~`. */
+export function tilde(path: string, home: string | null): string {
   return home !== null && (path === home || path.startsWith(`${home}/`)) ? `~${path.slice(home.length)}` : path;
 }
 
@@ -281,11 +283,13 @@ function discoverGemini(roots: string[], opts: DiscoverOptions, out: Discovery):
   out.skipped.push({ what: `${shown}/`, reason: `no chats for this repository (looked for ${tilde(join(tmp, sha256Hex(roots[0]!).slice(0, 12)), opts.home)}…)` });
 }
 
-/** Aider writes its chat history into the repository; there is no adapter for its Markdown yet, so say so. */
+/** Aider writes its chat history at the top of the repository it runs in (`--chat-history-file` can move it). */
 function discoverAider(root: string, out: Discovery): void {
-  if (existsSync(join(root, '.aider.chat.history.md'))) {
-    out.skipped.push({ what: '.aider.chat.history.md', reason: 'Aider history found, but git-distill cannot read Aider Markdown yet' });
+  if (!existsSync(join(root, AIDER_HISTORY))) {
+    out.skipped.push({ what: AIDER_HISTORY, reason: 'not present (Aider not used in this repository)' });
+    return;
   }
+  out.found.push({ source: { path: AIDER_HISTORY, format: 'aider', enabled: true }, files: 1, detail: 'Aider chat history of this repository' });
 }
 
 /** Where this repository's agent logs are (DESIGN section 7); reads only the first lines of session files. */

@@ -4,6 +4,8 @@ import { parseFolder } from './parse-folder.ts';
 import type { CommitRef } from './read-distilled.ts';
 import { renderProblem, type Problem } from './verify-folder.ts';
 import { renderMentions, type PlaybookMention } from '../playbooks/commit-playbooks.ts';
+import type { DriftReport } from '../../schemas/drift-report.ts';
+import { renderDriftFigures } from '../drift/render-drift.ts';
 
 export type Counts = Manifest['counts'];
 
@@ -16,6 +18,8 @@ export interface LogEntry {
     /** Null when the manifest cannot be read. */
     manifest: Manifest | null;
     problems: Problem[];
+    /** The commit's drift report, when its tree has requirement docs. */
+    drift: DriftReport | null;
   } | null;
   /** Playbooks this commit's runs created or updated. */
   playbooks: PlaybookMention[];
@@ -28,7 +32,8 @@ export function buildLogEntry(
   playbooks: PlaybookMention[] = [],
 ): LogEntry {
   if (folder === null) return { commit, distilled: null, playbooks: [] };
-  return { commit, distilled: { path: folder.path, manifest: parseFolder(folder.files).manifest, problems: folder.problems }, playbooks };
+  const parsed = parseFolder(folder.files);
+  return { commit, distilled: { path: folder.path, manifest: parsed.manifest, problems: folder.problems, drift: parsed.drift }, playbooks };
 }
 
 /**
@@ -46,7 +51,8 @@ export function renderOnelineFigures(entry: LogEntry): string {
   const r = c.runs_by_category;
   const figures = `${mark} ${c.evidence} ev · ${c.runs} runs (${r.accepted}✓ ${r.partially_accepted}~ ${r.rejected}✗ ${r.needs_human_review}?) · ${c.quarantined} q · ${c.redacted} redacted`;
   const withPlaybooks = entry.playbooks.length === 0 ? figures : `${figures} · ${entry.playbooks.length} playbook${entry.playbooks.length === 1 ? '' : 's'}`;
-  return d.problems.length === 0 ? withPlaybooks : `${withPlaybooks} · verify FAILED`;
+  const withDrift = d.drift === null ? withPlaybooks : `${withPlaybooks} · drift ${d.drift.findings.length}`;
+  return d.problems.length === 0 ? withDrift : `${withDrift} · verify FAILED`;
 }
 
 export function renderLogOneline(entries: readonly LogEntry[]): string {
@@ -84,6 +90,7 @@ export function renderLogBlocks(entries: readonly LogEntry[]): string {
       if (links !== '') lines.push(`    linked by:  ${links}`);
       lines.push(`    redacted:   ${c.redacted}${c.redacted === 0 ? '' : ` (${byKey(m.redactions_by_rule)})`}`);
       if (e.playbooks.length > 0) lines.push(`    playbooks:  ${renderMentions(e.playbooks)}`);
+      if (d.drift !== null) lines.push(`    drift:      ${renderDriftFigures(d.drift)}`);
       const first = d.problems[0];
       lines.push(first === undefined ? `    receipts:   verified (${m.stages.join(' → ')})` : `    receipts:   FAILED: ${renderProblem(d.path, first)}`);
     }
@@ -99,6 +106,8 @@ export interface LogJsonEntry {
   counts: Counts | null;
   receipts_valid: boolean | null;
   playbooks: PlaybookMention[];
+  /** The drift report's claim count, summary and number of findings; null without one. */
+  drift: { claim_count: number; findings: number; summary: DriftReport['summary'] } | null;
 }
 
 export function buildLogJson(entries: readonly LogEntry[]): LogJsonEntry[] {
@@ -109,5 +118,6 @@ export function buildLogJson(entries: readonly LogEntry[]): LogJsonEntry[] {
     counts: e.distilled?.manifest?.counts ?? null,
     receipts_valid: e.distilled === null ? null : e.distilled.problems.length === 0,
     playbooks: e.playbooks,
+    drift: e.distilled?.drift == null ? null : { claim_count: e.distilled.drift.claim_count, findings: e.distilled.drift.findings.length, summary: e.distilled.drift.summary },
   }));
 }

@@ -7,6 +7,8 @@ import { parseFolder } from './parse-folder.ts';
 import type { CommitRef } from './read-distilled.ts';
 import { renderProblem, type Problem } from './verify-folder.ts';
 import { renderMentions, type PlaybookMention } from '../playbooks/commit-playbooks.ts';
+import type { DriftReport } from '../../schemas/drift-report.ts';
+import { renderDriftFigures } from '../drift/render-drift.ts';
 
 export interface ShowView {
   commit: CommitRef;
@@ -22,6 +24,8 @@ export interface ShowView {
   problems: Problem[];
   /** Playbooks this commit's runs created or updated. */
   playbooks: PlaybookMention[];
+  /** The commit's drift report, when its tree has requirement docs. */
+  drift: DriftReport | null;
 }
 
 /** Everything `show` prints, from a stored folder; records that fail their schema are left out (verify names them). */
@@ -49,6 +53,7 @@ export function buildShowView(commit: CommitRef, path: string, files: ReadonlyMa
     receipts,
     problems,
     playbooks,
+    drift: folder.drift,
   };
 }
 
@@ -66,6 +71,7 @@ export function buildShowJson(v: ShowView): Record<string, unknown> {
     verified: v.problems.length === 0,
     problems: v.problems,
     playbooks: v.playbooks,
+    drift: v.drift,
   };
 }
 
@@ -117,6 +123,7 @@ export function renderShow(v: ShowView): string {
     out.push(`links      ${Object.keys(m.links_by).length === 0 ? 'none' : byKey(m.links_by)}`);
     out.push(`redacted   ${c.redacted}${c.redacted === 0 ? '' : ` (${byKey(m.redactions_by_rule)})`}`);
     if (v.playbooks.length > 0) out.push(`playbooks  ${renderMentions(v.playbooks)}`);
+    if (v.drift !== null) out.push(`drift      ${renderDriftFigures(v.drift)}`);
   }
   out.push('', `runs (${v.runs.length})`);
   if (v.runs.length === 0) out.push('  none');

@@ -91,7 +91,7 @@ describe('parseScratchpad', () => {
 
   test('any text parses to a valid summary, and the same bytes give the same summary (property)', () => {
     fc.assert(
-      fc.property(fc.array(fc.oneof(fc.string(), fc.constantFrom('# T', '## Next', '- [ ] a', '- [x] b', '```', '- c', 'Next: d', '$ git log')), { maxLength: 30 }), (lines) => {
+      fc.property(fc.array(fc.oneof(fc.string(), fc.constantFrom('# T', '## Next', '- [ ] a', '- [x] b', '```', '- c', 'Next: d', '$ git log', '## Objective: e', 'Status: done', '  Status: blocked', '  Blocker: f', '    wrapped', '')), { maxLength: 30 }), (lines) => {
         const text = lines.join('\n');
         const a = parse(text);
         expect(ScratchpadSummarySchema.safeParse(a).success).toBe(true);
@@ -101,14 +101,106 @@ describe('parseScratchpad', () => {
     );
   });
 
-  for (const rel of ['prd/agent-sessions/onboarding-implementation-plan.md', 'aider/afi-core/.aider.chat.history.md']) {
+  test('backlog items with Status lines: done completed, blocked failed with the whole wrapped Blocker, active pending', () => {
+    const s = parse(
+      [
+        '# Backlog',
+        '',
+        '## Objective: R1 - Old work',
+        'Status: done',
+        '',
+        '- Task: finished long ago',
+        '  Status: done',
+        '',
+        '## Objective: R2 - Source Absence Retention',
+        'Status: verifying',
+        'Priority: P0',
+        '',
+        'Repair the sync lifecycle so a vanished',
+        'file keeps its history.',
+        '',
+        '### KR: R2-KR1 Review and blocker decomposition',
+        'Status: active',
+        '',
+        '- Task: record the bug, the contract',
+        '  and the plan',
+        '  Status: done',
+        '  Acceptance: durable records name the end state.',
+        '  Artifact: `docs/issues/absence.md`',
+        '',
+        '- Task: complete independent reviews',
+        '  Status: blocked',
+        '  Blocker: one reviewer supplied six findings and the user',
+        '    directed that all be fixed; no post-fix confirmation yet.',
+        '  Acceptance: three lens reports and a synthesis.',
+        '',
+        '- Task: run `pnpm run verify:lite` again',
+        '  Status: active',
+        '- Task: ship it',
+        '  Status: ✅',
+        '- a plain note under the KR',
+      ].join('\n'),
+    );
+    // The first objective not done, from its heading; `Status: verifying` and the paragraph are not it.
+    expect(s.current_objective).toBe('R2 - Source Absence Retention');
+    expect(s.completed_steps).toEqual(['finished long ago', 'record the bug, the contract and the plan', 'ship it']);
+    expect(s.failed_steps).toEqual(['complete independent reviews (blocked: one reviewer supplied six findings and the user directed that all be fixed; no post-fix confirmation yet.)']);
+    expect(s.pending_steps).toEqual(['run `pnpm run verify:lite` again']);
+    expect(s.next_command).toBe('pnpm run verify:lite');
+    expect(s.important_paths).toContain('docs/issues/absence.md');
+  });
+
+  test('an Objective section: its whole first paragraph, never a label line', () => {
+    const s = parse(['## Objective', 'Status: draft', 'Make the sync keep', 'evidence of vanished files.', '', 'More prose.'].join('\n'));
+    expect(s.current_objective).toBe('Make the sync keep evidence of vanished files.');
+  });
+
+  for (const [rel, checked] of [
+    ['prd/agent-sessions/onboarding-implementation-plan.md', 0],
+    ['prd/agent-sessions/2026-05-12-pi-agent-support-plan.md', 14],
+    ['aider/afi-core/.aider.chat.history.md', null],
+  ] as const) {
     test(`the shared sample ${rel}: completed and pending steps are exactly its checked and unchecked items`, () => {
       const text = readFileSync(join(SAMPLES, rel), 'utf8');
       const want = checkboxes(text);
       expect(want.checked.length + want.unchecked.length).toBeGreaterThan(0);
+      if (checked !== null) expect(want.checked.length).toBe(checked);
       const s = parse(text);
       expect(s.completed_steps).toEqual(want.checked);
       expect(s.pending_steps).toEqual(want.unchecked);
     });
   }
+
+  test('the shared backlog prd/cchistory/BACKLOG.md: its Task items by their Status, blockers whole, the open objective', () => {
+    const text = readFileSync(join(SAMPLES, 'prd/cchistory/BACKLOG.md'), 'utf8');
+    // An independent reading: `- Task:` items, their wrapped text up to the first indented `Key:` line, their
+    // Status, and their Blocker (when they name one) with its wrapped lines.
+    const want = { done: [] as string[], blocked: [] as string[], other: [] as string[] };
+    const lines = text.split('\n');
+    for (let i = 0; i < lines.length; i++) {
+      if (!lines[i]!.startsWith('- Task: ')) continue;
+      const task: string[] = [lines[i]!.slice('- Task: '.length)];
+      const fields = new Map<string, string[]>();
+      let field: string[] = task;
+      for (let j = i + 1; j < lines.length && lines[j]!.startsWith('  '); j++) {
+        const m = /^  ([A-Z][a-z]+): (.*)$/.exec(lines[j]!);
+        if (m !== null) fields.set(m[1]!, (field = [m[2]!]));
+        else field.push(lines[j]!.trim());
+      }
+      const name = task.join(' ');
+      const status = fields.get('Status')!.join(' ');
+      const blocker = fields.get('Blocker');
+      if (status === 'done') want.done.push(name);
+      else if (status === 'blocked') want.blocked.push(`${name} (blocked${blocker === undefined ? '' : `: ${blocker.join(' ')}`})`);
+      else want.other.push(name);
+    }
+    expect([want.done.length, want.blocked.length, want.other.length]).toEqual([64, 12, 0]);
+    const s = parse(text);
+    expect(s.current_objective).toBe('R45 - Source Absence Retention');
+    expect(s.completed_steps).toEqual([...new Set(want.done)]);
+    expect(s.failed_steps).toEqual(want.blocked);
+    expect(s.pending_steps).toEqual([]);
+    expect(s.failed_steps[0]).toContain('directed that all be fixed. The remediated tree has not received post-fix');
+    expect(s.failed_steps.filter((f) => f.endsWith('(blocked)')).length).toBe(5);
+  });
 });

@@ -80,13 +80,42 @@ function commandIn(item: string): string | null {
   return dollar === null ? null : dollar[1]!.trim();
 }
 
+/** What a `Status:` line says of a step: done, stuck (blocked or failed), or still to do (active, open, verifying, ...). */
+function statusKind(status: string): 'done' | 'stuck' | 'todo' {
+  const s = status.trim().toLowerCase();
+  if (/^(?:(?:done|complete[ds]?|finished|shipped|passed|resolved|closed|merged|landed)\b|✅)/u.test(s)) return 'done';
+  if (/^(?:blocked|failed|failing|abandoned|cancel+ed|won'?t do|rejected|stuck)\b/.test(s)) return 'stuck';
+  return 'todo';
+}
+
+/** A `Key: value` line whose key is at most three words (`Status: done`, `Blocked by: review`), or null. */
+function labelOf(line: string): { key: string; value: string } | null {
+  const m = LABEL.exec(line);
+  if (m === null || m[1]!.trim().split(/\s+/).length > 3) return null;
+  return { key: m[1]!.trim(), value: m[2]! };
+}
+
+const indentOf = (line: string) => line.length - line.trimStart().length;
+
+/** A list item being read: its first line, wrapped lines, and `Key: value` lines indented under it. */
+interface OpenItem {
+  indent: number;
+  section: Section;
+  text: string[];
+  labels: Array<{ key: string; lines: string[] }>;
+}
+
 /**
  * Parse a scratchpad. Checkbox items decide by their box wherever they are ([x] completed, [ ] pending,
- * [-] or [!] failed); in a scratchpad without checkboxes, list items and label lines (`Next: ...`) decide
- * by the section their heading names (Objective, Done, Failed, Next/TODO, Questions, Decisions). Fenced code is never read as items; shell
- * fences and `$ ` lines are commands. The objective is the Objective section's first line, else the first
- * top-level heading. validation_status is `unknown`: a scratchpad's own words are not a validation (an
- * LLM refinement may set it, see refine-scratchpad.ts).
+ * [-] or [!] failed); list items with an indented `Status:` line (a backlog's `- Task: ... / Status: done`)
+ * by their status (done → completed; blocked or failed → failed, with their `Blocker:` text; anything else →
+ * pending). In a scratchpad with neither, list items and label lines (`Next: ...`) decide by the section
+ * their heading names (Objective, Done, Failed, Next/TODO, Questions, Decisions). A list item's wrapped lines
+ * are part of it. Fenced code is never read as items; shell fences and `$ ` lines are commands. The
+ * objective is the Objective section's first paragraph (label lines such as `Status:` are metadata), else the
+ * first `Objective: X` heading whose status is not done, else the first top-level heading. validation_status
+ * is `unknown`: a scratchpad's own words are not a validation (an LLM refinement may set it, see
+ * refine-scratchpad.ts).
  */
 export function parseScratchpad(input: ScratchpadInput): ScratchpadSummary {
   const text = new TextDecoder().decode(input.bytes).replace(/^\uFEFF/, '');
@@ -99,13 +128,65 @@ export function parseScratchpad(input: ScratchpadInput): ScratchpadSummary {
   const commands: string[] = [];
   const nextCommands: string[] = [];
   let objective: string | null = null;
+  // The objective paragraph is still open: its wrapped lines join it.
+  let objectiveOpen = false;
   let firstHeading: string | null = null;
+  // `## Objective: X` headings, with the `Status:` line under each.
+  const objectiveHeadings: Array<{ text: string; status: string | null }> = [];
+  let underObjectiveHeading: { text: string; status: string | null } | null = null;
   let section: Section = 'other';
   let level = 0;
-  let boxes = 0;
-  // Plain list items by section: the steps of a list without checkboxes.
+  // Items whose state the file states outright: checkboxes and list items with a Status line.
+  let explicit = 0;
+  // Plain list items by section: the steps of a list without explicit states.
   const listed = { done: [] as string[], next: [] as string[] };
   let fence: { marker: string; shell: boolean } | null = null;
+  let open: OpenItem | null = null;
+
+  const addBySection = (itemSection: Section, raw: string, isBullet: boolean) => {
+    const clean = plainText(raw);
+    if (clean === '') return;
+    // An objective under a deeper heading is a part's goal (a phase of a plan), not the scratchpad's; under
+    // `## Objective: X` the heading said it, and the items are its notes.
+    if (itemSection === 'objective') {
+      if (objective === null && level <= 2 && underObjectiveHeading === null) objective = clean;
+    } else if (itemSection === 'done') pushDistinct(listed.done, clean);
+    else if (itemSection === 'failed') pushDistinct(failed, clean);
+    else if (itemSection === 'next') {
+      pushDistinct(listed.next, clean);
+      const cmd = commandIn(raw);
+      if (cmd !== null) pushDistinct(nextCommands, cmd);
+    } else if (itemSection === 'questions' || (isBullet && clean.endsWith('?'))) pushDistinct(questions, clean);
+    else if (itemSection === 'decisions') pushDistinct(decisions, clean);
+  };
+
+  const flush = () => {
+    if (open === null) return;
+    const item = open;
+    open = null;
+    const raw = item.text.join(' ');
+    const label = (re: RegExp) => {
+      const found = item.labels.find((l) => re.test(l.key));
+      return found === undefined ? null : plainText(found.lines.join(' '));
+    };
+    const status = label(/^status$/i);
+    if (status === null || status === '') {
+      addBySection(item.section, raw, true);
+      return;
+    }
+    explicit++;
+    const step = plainText(raw).replace(/^(?:task|step|item|todo)\s*:\s*/i, '');
+    const kind = statusKind(status);
+    if (kind === 'done') pushDistinct(completed, step);
+    else if (kind === 'stuck') {
+      const why = label(/^(?:blocker|blocked by|blocking|reason|error|failure)$/i);
+      pushDistinct(failed, `${step} (${status.toLowerCase()}${why === null || why === '' ? '' : `: ${why}`})`);
+    } else {
+      pushDistinct(pending, step);
+      const cmd = commandIn(raw);
+      if (cmd !== null) pushDistinct(nextCommands, cmd);
+    }
+  };
 
   for (const raw of text.split(/\r?\n/)) {
     if (fence !== null) {
@@ -121,23 +202,49 @@ export function parseScratchpad(input: ScratchpadInput): ScratchpadSummary {
     }
     const f = FENCE.exec(raw);
     if (f !== null) {
+      flush();
+      objectiveOpen = false;
       fence = { marker: f[1]!, shell: SHELL_FENCE.has(f[2]!.toLowerCase()) };
       continue;
     }
     for (const p of pathsIn(raw)) pushDistinct(paths, p, MAX.paths);
-    const heading = HEADING.exec(raw);
-    if (heading !== null) {
-      const title = plainText(heading[2]!);
-      if (firstHeading === null && heading[1] === '#') firstHeading = title;
-      section = sectionOf(title);
-      level = heading[1]!.length;
+    if (raw.trim() === '') {
+      flush();
+      objectiveOpen = false;
       continue;
     }
-    const box = CHECKBOX.exec(raw);
+    const heading = HEADING.exec(raw);
+    const box = heading === null ? CHECKBOX.exec(raw) : null;
+    const bullet = heading === null && box === null ? BULLET.exec(raw) : null;
+    // An indented line under a list item: a wrapped line of it, or one of its `Key: value` lines.
+    if (open !== null && heading === null && box === null && bullet === null && indentOf(raw) > open.indent) {
+      const item: OpenItem = open;
+      const l = labelOf(raw);
+      if (l !== null) item.labels.push({ key: l.key, lines: [l.value] });
+      else (item.labels[item.labels.length - 1]?.lines ?? item.text).push(raw.trim());
+      continue;
+    }
+    flush();
+    if (heading !== null) {
+      objectiveOpen = false;
+      const title = plainText(heading[2]!);
+      if (firstHeading === null && heading[1] === '#') firstHeading = title;
+      level = heading[1]!.length;
+      // `## Objective: R45 - ...`: the key names the section, the value is the objective itself.
+      const l = labelOf(title);
+      section = sectionOf(l === null ? title : l.key);
+      underObjectiveHeading = null;
+      if (l !== null && section === 'objective' && l.value.trim() !== '' && level <= 2) {
+        underObjectiveHeading = { text: plainText(l.value), status: null };
+        objectiveHeadings.push(underObjectiveHeading);
+      }
+      continue;
+    }
     if (box !== null) {
+      objectiveOpen = false;
       const item = plainText(box[2]!);
       const mark = box[1]!;
-      boxes++;
+      explicit++;
       if (mark === ' ') {
         pushDistinct(pending, item);
         const cmd = commandIn(box[2]!);
@@ -146,52 +253,52 @@ export function parseScratchpad(input: ScratchpadInput): ScratchpadSummary {
       else pushDistinct(completed, item);
       continue;
     }
-    const bullet = BULLET.exec(raw);
-    const label = bullet === null ? LABEL.exec(raw) : null;
-    let itemSection = section;
-    let item: string | null = null;
-    if (bullet !== null) item = bullet[1]!;
-    else if (label !== null && sectionOf(label[1]!) !== 'other' && label[1]!.trim().split(/\s+/).length <= 3) {
-      itemSection = sectionOf(label[1]!);
-      item = label[2]!;
-      if (item.trim() === '') {
-        section = itemSection;
+    if (bullet !== null) {
+      objectiveOpen = false;
+      open = { indent: indentOf(raw), section, text: [bullet[1]!], labels: [] };
+      continue;
+    }
+    const label = labelOf(raw);
+    if (label !== null) {
+      objectiveOpen = false;
+      const labelSection = sectionOf(label.key);
+      if (labelSection === 'other') {
+        // Metadata (`Status: verifying`, `Priority: P0`): never the objective; a heading objective's status.
+        if (underObjectiveHeading !== null && /^status$/i.test(label.key)) underObjectiveHeading.status = label.value;
         continue;
       }
-    } else if (/^\s*\$\s+\S/.test(raw)) {
+      if (label.value.trim() === '') {
+        section = labelSection;
+        continue;
+      }
+      addBySection(labelSection, label.value, false);
+      continue;
+    }
+    if (/^\s*\$\s+\S/.test(raw)) {
       const cmd = raw.trim().replace(/^\$\s+/, '');
       pushDistinct(commands, cmd);
       if (section === 'next') pushDistinct(nextCommands, cmd);
       continue;
-    } else if (section === 'objective' && objective === null && raw.trim() !== '' && level <= 2) {
-      objective = plainText(raw);
-      continue;
     }
-    if (item === null) continue;
-    const clean = plainText(item);
-    if (clean === '') continue;
-    // An objective under a deeper heading is a part's goal (a phase of a plan), not the scratchpad's.
-    if (itemSection === 'objective') {
-      if (objective === null && level <= 2) objective = clean;
-    } else if (itemSection === 'done') pushDistinct(listed.done, clean);
-    else if (itemSection === 'failed') pushDistinct(failed, clean);
-    else if (itemSection === 'next') {
-      pushDistinct(listed.next, clean);
-      const cmd = commandIn(item);
-      if (cmd !== null) pushDistinct(nextCommands, cmd);
-    } else if (itemSection === 'questions' || (bullet !== null && clean.endsWith('?'))) pushDistinct(questions, clean);
-    else if (itemSection === 'decisions') pushDistinct(decisions, clean);
+    if (section === 'objective' && underObjectiveHeading === null && level <= 2) {
+      if (objective === null) {
+        objective = plainText(raw);
+        objectiveOpen = true;
+      } else if (objectiveOpen) objective = plainText(`${objective} ${raw}`);
+    }
   }
+  flush();
 
-  // A list with checkboxes states its steps by its boxes; plain items count only in a scratchpad without any.
-  if (boxes === 0) {
+  // A list with explicit states states its steps by them; plain items count only in a scratchpad without any.
+  if (explicit === 0) {
     for (const item of listed.done) pushDistinct(completed, item);
     for (const item of listed.next) pushDistinct(pending, item);
   }
+  const headingObjective = (objectiveHeadings.find((o) => o.status === null || statusKind(o.status) !== 'done') ?? objectiveHeadings[0])?.text ?? null;
   const summary: ScratchpadSummary = {
     schema_version: SCRATCHPAD_SUMMARY_SCHEMA_VERSION,
     run_id: input.run_id,
-    current_objective: objective ?? firstHeading,
+    current_objective: objective ?? headingObjective ?? firstHeading,
     completed_steps: completed,
     failed_steps: failed,
     pending_steps: pending,

@@ -5,16 +5,16 @@ import { readRepoRoot } from '../read/read-distilled.ts';
 import { createGitStore } from '../store/git-store.ts';
 import { computeDerivedFiles, derivedOptions } from '../derived/derived-files.ts';
 import { openDistillCache } from '../distill/cache.ts';
-import { assertRemote, type SyncOptions } from './sync.ts';
+import { assertRemote, type SyncOptions, type SyncVerb } from './sync.ts';
 
 export const DEFAULT_REMOTE = 'origin';
 export const DEFAULT_ATTEMPTS = 5;
 
-/** Open the repository at `cwd` for a sync with `remote`; `close` releases the store and the cache. */
-export async function openSync(cwd: string, remote: string, toolVersion: string, attempts: number): Promise<{ opts: SyncOptions; close(): Promise<void> }> {
+/** Open the repository at `cwd` for a `verb` with `remote`; `close` releases the store and the cache. */
+export async function openSync(cwd: string, verb: SyncVerb, remote: string, toolVersion: string, attempts: number): Promise<{ opts: SyncOptions; close(): Promise<void> }> {
   const root = await readRepoRoot(createGit({ cwd }));
   const git = createGit({ cwd: root });
-  await assertRemote(git, remote);
+  await assertRemote(git, remote, verb);
   const { config } = loadRepoConfig(root);
   const store = createGitStore({ git, ref: config.ref, tool_version: toolVersion });
   const cache = openDistillCache(root);

@@ -122,9 +122,9 @@ describe('push and pull', () => {
     expect(parents).toEqual([pb.before!, pb.remote_head!]);
 
     const pullA = await pullDistill(syncOpts(a));
-    expect(pullA.action).toBe('fast-forward');
+    expect(pullA).toMatchObject({ action: 'fast-forward', added: [ob] });
     const pullB = await pullDistill(syncOpts(b));
-    expect(pullB.action).toBe('up-to-date');
+    expect(pullB).toMatchObject({ action: 'up-to-date', added: [] });
     for (const c of [a, b]) expect(await c.store.listSources()).toEqual([oa, ob].sort());
     const [sa, sb] = [await snapshot(a.store), await snapshot(b.store)];
     expect(sa).toEqual(sb);
@@ -135,6 +135,22 @@ describe('push and pull', () => {
     // No +refs/... fetch refspec was installed, and the user's refs, index and working tree are as they were.
     expect((await a.repo.git.run(['config', '--get-all', 'remote.origin.fetch'])).stdoutText).toBe(fetchBefore.stdoutText);
     expect(await snapshotUserState(a.repo.dir)).toEqual(userA);
+  });
+
+  test('a created or fast-forwarded branch lists the folders that arrived, not those it already had', async () => {
+    const remote = await bareRemote();
+    const a = await clone({ origin: remote.dir });
+    const b = await clone({ origin: remote.dir });
+    const o1 = await distill(a, 1, 1);
+    await pushDistill(syncOpts(a));
+    expect(await pullDistill(syncOpts(b))).toMatchObject({ action: 'created', added: [o1] });
+    // a rebuilds folder 1 (late records) and distills two more: b already had folder 1, so only the new two arrive.
+    await distill(a, 1, 2);
+    const [o2, o3] = [await distill(a, 2, 1), await distill(a, 3, 1)];
+    await pushDistill(syncOpts(a));
+    const pulled = await pullDistill(syncOpts(b));
+    expect(pulled).toMatchObject({ action: 'fast-forward', added: [o2, o3].sort() });
+    expect(await b.store.listSources()).toEqual([o1, o2, o3].sort());
   });
 
   test('a push that loses the race to another clone fetches, merges and pushes again', async () => {
@@ -316,7 +332,7 @@ describe('the commands and the pre-push hook', () => {
     expect(JSON.parse(push.stdout)).toMatchObject({ remote: 'origin', pushed: true, attempts: 1 });
     const pull = await runCliCaptured(['pull', 'origin'], { cwd: b.repo.dir });
     expect(pull).toMatchObject({ code: 0, stderr: '' });
-    expect(pull.stdout).toMatch(/^created nothing → [0-9a-f]{12} from refs\/remotes\/origin\/distill\n$/);
+    expect(pull.stdout).toMatch(/^created nothing → [0-9a-f]{12} from refs\/remotes\/origin\/distill: 1 folder added\n$/);
     expect(await b.store.head()).toBe(await a.store.head());
     const again = await runCliCaptured(['push'], { cwd: b.repo.dir });
     expect(again.stdout).toBe(`origin already has ${(await a.store.head())!.slice(0, 12)}\n`);
@@ -324,7 +340,11 @@ describe('the commands and the pre-push hook', () => {
     const bad = await runCliCaptured(['pull', 'nowhere'], { cwd: b.repo.dir });
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain("'nowhere' is not a configured remote");
-    expect(bad.stderr).toContain('next: one of: origin');
+    // The hint reruns the command that was run, with a remote that exists.
+    expect(bad.stderr).toContain('next: one of: origin (git distill pull origin)');
+    const badPush = await runCliCaptured(['push', 'nowhere'], { cwd: b.repo.dir });
+    expect(badPush.code).toBe(2);
+    expect(badPush.stderr).toContain('next: one of: origin (git distill push origin)');
     const attempts = await runCliCaptured(['push', '--attempts', '0'], { cwd: b.repo.dir });
     expect(attempts.code).toBe(2);
   });

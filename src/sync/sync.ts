@@ -2,7 +2,7 @@
 import { DistillError, isDistillError } from '../errors.ts';
 import type { Git } from '../io/git.ts';
 import { createGitStore } from '../store/git-store.ts';
-import { FORMAT_FILE, parseFormat, remoteTrackingRef } from '../store/layout.ts';
+import { COMMITS_DIR, FORMAT_FILE, parseFormat, remoteTrackingRef, sourceOidOfPath } from '../store/layout.ts';
 import type { DistillStore } from '../store/store.ts';
 import { planUnionMerge, type DeriveFiles, type FolderConflict } from './merge.ts';
 
@@ -33,6 +33,7 @@ export interface IntegrateResult {
   after: string | null;
   /** The remote's head as fetched. */
   remote_head: string | null;
+  /** Source oids whose commit folder came from the remote (merged, fast-forwarded or created), sorted. */
   added: string[];
   conflicts: FolderConflict[];
   meta_merged: string[];
@@ -47,13 +48,15 @@ export interface PushResult extends IntegrateResult {
 
 const REMOTE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
-/** Throw unless `remote` is a configured remote whose name can sit in a ref. */
-export async function assertRemote(git: Git, remote: string): Promise<void> {
+export type SyncVerb = 'push' | 'pull';
+
+/** Throw unless `remote` is a configured remote whose name can sit in a ref; the hint reruns `verb` with a configured one. */
+export async function assertRemote(git: Git, remote: string, verb: SyncVerb): Promise<void> {
   const url = await git.run(['config', '--get', `remote.${remote}.url`], { allowExit: [1] });
   if (!REMOTE_NAME.test(remote) || remote.endsWith('.lock') || url.exitCode !== 0) {
     const names = (await git.run(['remote'])).stdoutText.split('\n').filter((l) => l !== '');
     throw new DistillError('E_USAGE', `'${remote}' is not a configured remote`, {
-      hint: names.length === 0 ? 'add one with: git remote add origin <url>' : `one of: ${names.join(', ')} (git distill push ${names[0]})`,
+      hint: names.length === 0 ? 'add one with: git remote add origin <url>' : `one of: ${names.join(', ')} (git distill ${verb} ${names[0]})`,
       details: { remote, remotes: names },
     });
   }
@@ -76,6 +79,20 @@ export async function fetchDistill(git: Git, remote: string, ref: string): Promi
     });
   }
   return git.resolveRef(tracking);
+}
+
+/**
+ * Source oids whose commit folder `to` holds and `from` does not: `commits/<xx>/<oid>` trees that one
+ * `git diff-tree -t` reports as added (a folder both hold shows as modified or not at all).
+ */
+async function addedFolders(git: Git, from: string, to: string): Promise<string[]> {
+  const r = await git.run(['diff-tree', '-r', '-t', '-z', '--no-renames', '--diff-filter=A', '--name-only', from, to, '--', COMMITS_DIR]);
+  return r.stdoutText
+    .split('\0')
+    .filter((p) => p.split('/').length === 3)
+    .map(sourceOidOfPath)
+    .filter((oid): oid is string => oid !== null)
+    .sort();
 }
 
 async function isAncestor(git: Git, a: string, b: string): Promise<boolean> {
@@ -128,8 +145,9 @@ export async function integrateRemote(opts: Pick<SyncOptions, 'git' | 'store' | 
       });
     }
     if (ours === null || (await isAncestor(git, ours, theirs))) {
+      const added = ours === null ? await theirStore.listSources() : await addedFolders(git, ours, theirs);
       await git.updateRefCas(store.ref, theirs, ours, `git-distill: fast-forward to ${tracking}`);
-      return { ...base, action: ours === null ? 'created' : 'fast-forward', after: theirs };
+      return { ...base, action: ours === null ? 'created' : 'fast-forward', after: theirs, added };
     }
     const plan = await planUnionMerge(store, theirStore, opts.derive);
     const after = await store.merge({

@@ -184,6 +184,34 @@ test('a PR squash-merged on the forge: its distilled data is linked to the squas
   expect(evidence[0]!.links.find((l) => l.oid === squash)).toMatchObject({ by: 'patch-id' });
 });
 
+test('a PR squash-merged with a conflict resolved on merge: the patch-ids differ, so it is linked by PR number, and the link says so', async () => {
+  const pr = await setup();
+  expect((await action(pr, event(pr, pr.head2), { 'fail-level': 'never' })).code).toBe(0);
+  // main moved on and added the same file: the forge's squash resolves the conflict, so the merged diff is not the PR's.
+  await pr.repo.git.run(['checkout', '-q', 'main']);
+  await pr.repo.commit({ 'src/a.ts': 'export const a = 0;\n' }, 'main: a');
+  const conflict = await pr.repo.git.run(['merge', '-q', '--squash', 'feature'], { allowExit: [1] });
+  expect(conflict.exitCode).toBe(1);
+  const squash = await pr.repo.commit({ 'src/a.ts': 'export const a = 1; // resolved on merge\n' }, 'feature (#7)');
+  const r = await action(pr, event(pr, pr.head2, { merged: true, merge_commit_sha: squash }), { 'fail-level': 'never', json: true });
+  expect(r.code).toBe(0);
+  const result = JSON.parse(r.stdout.trim().split('\n').pop()!) as { links: Array<{ pr_commit: string; merged_commit: string; by: string; detail: string; carried: boolean }> };
+  const detail = `PR #7 squash-merged as ${squash.slice(0, 12)}, linked by PR number (the merged diff's patch-id differs)`;
+  expect(result.links).toEqual([
+    { pr_commit: pr.head1, merged_commit: squash, by: 'pr-number', detail, carried: true },
+    { pr_commit: pr.head2, merged_commit: squash, by: 'pr-number', detail, carried: false },
+  ]);
+  // The job summary says how each commit was linked.
+  expect(readFileSync(join(pr.dir, 'summary.md'), 'utf8')).toContain(`- linked ${pr.head1.slice(0, 12)} → ${squash.slice(0, 12)} by pr-number: ${detail}`);
+  // The squash commit's folder holds the PR's evidence, each record linked to it with the PR number in the detail.
+  const store = createGitStore({ git: pr.repo.git, ref: DEFAULT_DISTILL_REF, tool_version: pkg.version });
+  const folder = await store.readCommit(squash);
+  await store.close();
+  const evidence = new TextDecoder().decode(folder!.get('evidence.jsonl')!).trim().split('\n').map((l) => JSON.parse(l) as { run_id: string; links: Array<{ oid: string; by: string; detail: string }> });
+  expect(evidence.map((e) => e.run_id)).toEqual(['r1']);
+  expect(evidence[0]!.links.find((l) => l.oid === squash)).toEqual({ oid: squash, by: 'rewrite', detail });
+});
+
 test('the PR head missing from the clone (a shallow checkout) is a failure with a hint, never a pass', async () => {
   const pr = await setup();
   const r = await action(pr, event(pr, 'f'.repeat(40)));

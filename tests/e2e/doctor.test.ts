@@ -1,6 +1,6 @@
 // End-to-end: `git distill doctor` in real repositories: fresh, hooks installed, broken config, a crashed run's journal, a queue, a bad folder.
 import { afterAll, describe, expect, test } from 'bun:test';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -10,6 +10,7 @@ import { hooksCommand } from '../../src/cli/commands/hooks.ts';
 import { runCommand } from '../../src/cli/commands/run.ts';
 import { COMMANDS } from '../../src/cli/main.ts';
 import { openDistillCache } from '../../src/distill/cache.ts';
+import { sha256Hex } from '../../src/canonical.ts';
 import type { DoctorCheck } from '../../src/doctor/build-checks.ts';
 import { isDistillError } from '../../src/errors.ts';
 import { queuePath } from '../../src/hooks/queue.ts';
@@ -246,5 +247,36 @@ describe('git distill doctor', () => {
     expect(r.byId.get('repo')?.status).toBe('fail');
     expect(r.byId.get('repo')?.hint).toBe('cd into a git repository (or run git init)');
     expect([...r.byId.keys()].filter((id) => !id.startsWith('native.'))).toEqual(['git', 'bun', 'repo']);
+  });
+
+  test('sources.found names the session stores and the Aider history found for this repository that no source reads', async () => {
+    const repo = await newRepo();
+    await repo.commit({ '.distill/config.json': CONFIG }, 'config');
+    const home = mkdtempSync(join(temp, 'home-'));
+    const chats = join(home, '.gemini', 'tmp', sha256Hex(realpathSync(repo.dir)), 'chats');
+    mkdirSync(chats, { recursive: true });
+    writeFileSync(join(chats, 'session-2026-01-01T10-00-abc.json'), '{}');
+    writeFileSync(join(repo.dir, '.aider.chat.history.md'), '\n# aider chat started at 2026-01-01 10:00:00\n\n#### hi  \n');
+    const checked = async () => {
+      const r = await runCliCaptured(['doctor', '--json'], { cwd: repo.dir, env: { HOME: home } });
+      return (JSON.parse(r.stdout) as { checks: DoctorCheck[] }).checks.find((c) => c.id === 'sources.found');
+    };
+    const shownChats = `~/.gemini/tmp/${sha256Hex(realpathSync(repo.dir))}/chats/session-*.json`;
+    expect(await checked()).toEqual({
+      id: 'sources.found',
+      status: 'warn',
+      message: `2 agent log sources found for this repository that no configured source reads: Gemini CLI 1 session of this repository (JSON) (${shownChats}); Aider chat history of this repository (.aider.chat.history.md)`,
+      hint: 'add them to "sources" in .distill/config.json, or git distill init --force (rewrites the sources list from what it finds)',
+    });
+    // Configured by a pattern of its own: the Aider history is no longer named.
+    writeFileSync(join(repo.dir, '.distill', 'config.json'), JSON.stringify({ schema_version: 1, sources: [{ path: 'data/_kb/*.jsonl' }, { path: '.aider.chat.history.md' }] }));
+    expect((await checked())?.message).toBe(`1 agent log source found for this repository that no configured source reads: Gemini CLI 1 session of this repository (JSON) (${shownChats})`);
+    // After init --force every source found is configured.
+    expect((await runCliCaptured(['init', '--force'], { cwd: repo.dir, env: { HOME: home } })).code).toBe(0);
+    expect(JSON.parse(readFileSync(join(repo.dir, '.distill', 'config.json'), 'utf8')).sources).toEqual([
+      { path: join(chats, 'session-*.json'), format: 'auto', enabled: true },
+      { path: '.aider.chat.history.md', format: 'aider', enabled: true },
+    ]);
+    expect(await checked()).toEqual({ id: 'sources.found', status: 'ok', message: 'the agent logs found for this repository are configured (2)', hint: null });
   });
 });

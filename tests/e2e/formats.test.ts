@@ -1,12 +1,17 @@
-// Every public sample: `git distill ingest <file> --json` with no --format names the right format and yields evidence.
-import { expect, test } from 'bun:test';
+// Every public sample and format fixture: `git distill ingest <file> --json` with no --format names the right format and yields evidence.
+import { afterAll, expect, test } from 'bun:test';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCliCaptured } from '../helpers/cli.ts';
 import { resolveSamplesDir } from '../../src/collect/adapters/adapter-test-helper.ts';
+import { SKIPPED_HINT } from '../../src/ingest/ingest.ts';
 
 const SAMPLES = join(resolveSamplesDir('claude-code'), '..');
 
 const EXPECTED: Array<[string, string]> = [
+  ['aider/afi-core/.aider.chat.history.md', 'aider'],
+  ['aider/mozgoslav/.aider.chat.history.md', 'aider'],
   ['claude-code/5c0375b4-57a5-4f26-b12d-d022ee4e51b7.jsonl', 'claude-code'],
   ['claude-code/b98095d7-b7ee-4d23-9d4c-beb9725d1dc5.jsonl', 'claude-code'],
   ['claude-code/ba79134d-b6e9-4867-af0c-6941038c9e4b.jsonl', 'claude-code'],
@@ -50,15 +55,43 @@ for (const [file, format] of EXPECTED) {
   });
 }
 
-// Formats not read yet are reported by name with a reason, never silently dropped or half-read.
-for (const file of ['aider/afi-core/.aider.chat.history.md']) {
-  test(`ingest names ${file} as skipped with a reason`, async () => {
-    const r = await runCliCaptured(['ingest', join(SAMPLES, file), '--json'], { cwd: SAMPLES });
+const FIXTURES = join(import.meta.dir, '..', 'fixtures');
+
+// Formats with no public sample: our own fixtures, written from the format's description.
+for (const [file, format] of [
+  ['aider/lint-fixed.aider.chat.history.md', 'aider'],
+  ['aider/sessions.aider.chat.history.md', 'aider'],
+  ['atif/fix-tests.trajectory.json', 'atif'],
+  ['atif/errored-no-session.trajectory.json', 'atif'],
+  ['atif/no-outcome.trajectory.json', 'atif'],
+] as const) {
+  test(`ingest detects ${format} in the fixture ${file}`, async () => {
+    const r = await runCliCaptured(['ingest', join(FIXTURES, file), '--json'], { cwd: FIXTURES });
+    expect(r.code).toBe(0);
+    const s = JSON.parse(r.stdout);
+    expect(s.formats).toEqual({ [format]: 1 });
+    expect(s.skipped).toEqual([]);
+    expect(s.evidence).toBeGreaterThan(0);
+    expect(s.lines).toBe(s.evidence + s.quarantined + s.blank);
+  });
+}
+
+const temp = mkdtempSync(join(tmpdir(), 'gd-formats-'));
+afterAll(() => rmSync(temp, { recursive: true, force: true }));
+
+// A file no adapter claims is named, with why and what to do, and none of its lines are counted.
+for (const [name, text, reason] of [
+  ['notes.md', '# Notes\n\nNothing an agent wrote.\n', 'no adapter recognised the text'],
+  ['export.json', '{"rows": [1, 2, 3]}', 'no adapter recognised the document'],
+] as const) {
+  test(`ingest names ${name}, which no adapter claims, as skipped with a reason and a hint`, async () => {
+    writeFileSync(join(temp, name), text);
+    const r = await runCliCaptured(['ingest', name, '--json'], { cwd: temp });
     expect(r.code).toBe(0);
     const s = JSON.parse(r.stdout);
     expect(s.lines).toBe(0);
-    expect(s.skipped).toHaveLength(1);
-    expect(s.skipped[0].source_file).toBe(file);
-    expect(s.skipped[0].reason.length).toBeGreaterThan(10);
+    expect(s.skipped).toEqual([{ source_file: name, reason, hint: SKIPPED_HINT }]);
+    const text_ = await runCliCaptured(['ingest', name], { cwd: temp });
+    expect(text_.stdout).toContain(`skipped ${name}: ${reason} (${SKIPPED_HINT})`);
   });
 }

@@ -10,6 +10,7 @@ import { ScoredRunSchema } from '../../schemas/scored-run.ts';
 import { ReceiptSchema } from '../../schemas/receipt.ts';
 import { runCliCaptured } from '../helpers/cli.ts';
 import { resolveSamplesDir } from '../../src/collect/adapters/adapter-test-helper.ts';
+import { SKIPPED_HINT } from '../../src/ingest/ingest.ts';
 
 const dirs: string[] = [];
 function tempDir(prefix: string): string {
@@ -178,7 +179,7 @@ describe('ingest CLI errors', () => {
     expect(r.code).toBe(0);
     const s = JSON.parse(r.stdout);
     expect(s.lines).toBe(0);
-    expect(s.skipped).toEqual([{ source_file: 'mystery.jsonl', reason: 'no adapter recognised the records' }]);
+    expect(s.skipped).toEqual([{ source_file: 'mystery.jsonl', reason: 'no adapter recognised the records', hint: SKIPPED_HINT }]);
   });
 });
 

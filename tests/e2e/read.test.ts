@@ -276,7 +276,7 @@ describe('log and verify on a repository without a distill branch', () => {
 
   test('every commit is listed as not distilled and verify --all has nothing to check', async () => {
     const c = await repo.commit({ 'a.txt': 'a\n' }, 'First');
-    expect(JSON.parse((await cli(['log', '--json'], repo.dir)).stdout)).toEqual([{ oid: c, subject: 'First', distilled: false, counts: null, receipts_valid: null, playbooks: [] }]);
+    expect(JSON.parse((await cli(['log', '--json'], repo.dir)).stdout)).toEqual([{ oid: c, subject: 'First', distilled: false, counts: null, receipts_valid: null, playbooks: [], drift: null }]);
     expect(await cli(['verify', '--all'], repo.dir)).toEqual({ code: 0, stdout: 'nothing to verify: refs/heads/distill has no distilled commits\n', stderr: '' });
   });
 });
@@ -336,6 +336,7 @@ describe('init', () => {
       { what: `~/.claude/projects/${root.replace(/[/.]/g, '-')}-other`, reason: `1 session ran in ${root}-other, not this repository` },
       { what: '~/.codex/sessions/', reason: '1 rollout ran in /somewhere/else, not this repository' },
       { what: '~/.gemini/tmp/', reason: 'not present (Gemini CLI not used on this machine)' },
+      { what: '.aider.chat.history.md', reason: 'not present (Aider not used in this repository)' },
     ]);
     const config = JSON.parse(readFileSync(join(root, '.distill', 'config.json'), 'utf8'));
     expect(config).toEqual({ schema_version: 1, ref: 'refs/heads/distill', sources: expectedSources });

@@ -257,3 +257,22 @@ describe('concurrency and crashes', () => {
     expect(await distillHead(repo)).toBe(head);
   });
 });
+
+describe('a repository that reads no logs', () => {
+  test('run and backfill say so on stderr, with the next command; a configured source silences it', async () => {
+    const repo = await makeRepo();
+    try {
+      await repo.commit({ 'a.txt': 'a\n' }, 'first');
+      for (const argv of [['run'], ['backfill']]) {
+        const r = await runCliCaptured(argv, { cwd: repo.dir });
+        expect([argv, r.code, r.stderr]).toEqual([argv, 0, 'git-distill: there is no .distill/config.json, so no agent logs are read (commits get empty folders)\n  next: git distill init\n']);
+      }
+      await repo.commit({ '.distill/config.json': JSON.stringify({ schema_version: 1, sources: [{ path: 'logs/*.jsonl', enabled: false }] }) }, 'config');
+      expect((await runCliCaptured(['run'], { cwd: repo.dir })).stderr).toContain('.distill/config.json names no enabled source');
+      await repo.commit({ '.distill/config.json': JSON.stringify({ schema_version: 1, sources: [{ path: 'logs/*.jsonl' }] }) }, 'config');
+      expect((await runCliCaptured(['run'], { cwd: repo.dir })).stderr).toBe('');
+    } finally {
+      await repo.cleanup();
+    }
+  });
+});

@@ -107,10 +107,33 @@ describe('git distill scratchpad', () => {
     });
   }
 
-  test('an unreachable provider and --no-llm both keep the deterministic path', async () => {
+  test('an unreachable provider (a closed port) leaves the deterministic summary with validation_status unknown', async () => {
+    // A port that was just listening and is closed now: the connection is refused, no timeout involved.
+    const gone = Bun.serve({ hostname: '127.0.0.1', port: 0, fetch: () => new Response('') });
+    const port = gone.port;
+    gone.stop(true);
+    const cwd = join(dir, 'unreachable');
+    mkdirSync(join(cwd, '.distill'), { recursive: true });
+    const config = { schema_version: 1, scratchpad: { llm: { url: `http://127.0.0.1:${port}`, model: 'local-7b', timeout_ms: 30_000, api_key_env: null } } };
+    writeFileSync(join(cwd, '.distill', 'config.json'), JSON.stringify(config));
+    writeFileSync(join(cwd, 'notes.md'), NOTES);
+    requests.length = 0;
+    const r = await run(cwd, ['notes.md', '--json']);
+    expect(r.code).toBe(0);
+    const [s] = JSON.parse(r.stdout) as ScratchpadSummary[];
+    const deterministic = parseScratchpad({ run_id: 'scratchpad:notes.md', source_file: 'notes.md', bytes: new TextEncoder().encode(NOTES), recorded_at: NOW });
+    expect(s).toEqual({ ...deterministic, validation_status: 'unknown' });
+    expect(r.stderr).toContain('git-distill: notes.md: the LLM provider did not refine it (unreachable:');
+    expect(r.stderr).toContain('the deterministic summary stands');
+    expect(requests.length).toBe(0);
+  });
+
+  test('--no-llm keeps the deterministic path without calling the configured provider', async () => {
+    requests.length = 0;
     const off = await run(join(dir, 'with-llm'), ['notes.md', '--json', '--no-llm']);
     expect((JSON.parse(off.stdout) as ScratchpadSummary[])[0]!.current_objective).toBe('Ship the parser');
     expect(off.stderr).toBe('');
+    expect(requests.length).toBe(0);
   });
 
   test('a missing file is a clear error with exit 3', async () => {

@@ -1,10 +1,11 @@
 // Invariants 7 and 8: no command but init and hooks install touches the user's checkout; a failing git-distill never fails git.
-import { afterAll, beforeAll, expect, test } from 'bun:test';
+import { afterAll, beforeAll, expect, setDefaultTimeout, test } from 'bun:test';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CACHE_PREFIX, makeRepo, snapshotUserState, type TestRepo } from '../helpers/git-repo.ts';
 import { runCliCaptured } from '../helpers/cli.ts';
 
+setDefaultTimeout(60_000);
 let repo: TestRepo;
 const line = (run_id: string, ts: string, file: string) =>
   JSON.stringify({ ts, task_class: 'scrum_review', mode: 'm', model: 'kimi-k2:1t', file_path: file, latency_ms: 5, response: 'ok', run_id }) + '\n';
@@ -13,7 +14,8 @@ beforeAll(async () => {
   repo = await makeRepo();
   mkdirSync(join(repo.dir, 'data', '_kb'), { recursive: true });
   const config = JSON.stringify({ schema_version: 1, sources: [{ path: 'data/_kb/*.jsonl' }] });
-  await repo.commit({ '.distill/config.json': config, '.gitignore': 'data/\n.distill/cache/\n', 'src/a.ts': 'a\n' }, 'a', { date: '2024-01-01T10:00:00Z' });
+  const prd = '# Plan\n## Phase 1 ✅\n- [x] `src/a.ts`\n- [x] `src/gone.ts`\n';
+  await repo.commit({ '.distill/config.json': config, '.gitignore': 'data/\n.distill/cache/\n', 'src/a.ts': 'a\n', 'docs/PRD.md': prd }, 'a', { date: '2024-01-01T10:00:00Z' });
   appendFileSync(join(repo.dir, 'data', '_kb', 'mode_experiments.jsonl'), line('r1', '2024-01-01T09:55:00Z', 'src/a.ts') + line('r2', '2024-01-01T10:55:00Z', 'src/b.ts'));
   await repo.commit({ 'src/b.ts': 'b\n' }, 'b', { date: '2024-01-01T11:00:00Z' });
   // A user mid-work: a stash, another branch, a staged change, an unstaged edit, an untracked file.
@@ -41,6 +43,10 @@ const COMMANDS: string[][] = [
   ['verify', '--all'],
   ['relink'],
   ['doctor'],
+  ['drift'],
+  ['drift', 'HEAD', '--base', 'HEAD~1', '--json'],
+  ['drift', '--log'],
+  ['check', 'prd-drift', '--base', 'HEAD~1'],
   ['hook', 'worker'],
   ['run', 'no-such-rev'],
   ['nonsense'],

@@ -150,7 +150,7 @@ describe('ModelLedgerEntry', () => {
 });
 
 describe('Finding and DriftReport', () => {
-  const report = fixture('drift-report', 'pr-with-one-finding.json');
+  const report = DriftReportSchema.parse(fixture('drift-report', 'pr-with-one-finding.json'));
   const finding = fixture('finding', 'prd-drift-done-without-implementation.json');
 
   test('a finding may point at a whole file, but not at half a range', () => {
@@ -168,8 +168,19 @@ describe('Finding and DriftReport', () => {
   });
 
   test('claim_count must be the sum of the docs claims', () => {
-    expect(failures(DriftReportSchema, { ...report, claim_count: 39 })).toEqual([
+    const fewer = { ...report.summary, by_status: { ...report.summary.by_status, unknown: report.summary.by_status.unknown - 1 } };
+    expect(failures(DriftReportSchema, { ...report, claim_count: 39, summary: fewer })).toEqual([
       'claim_count: claim_count 39 differs from the sum over docs (40)',
+    ]);
+  });
+
+  test('claims by status add up to claim_count, and no more done claims are judged than there are', () => {
+    const s = report.summary;
+    expect(failures(DriftReportSchema, { ...report, summary: { ...s, by_status: { ...s.by_status, planned: s.by_status.planned + 1 } } })).toEqual([
+      `summary.by_status: claims by status add up to ${report.claim_count + 1}, not claim_count ${report.claim_count}`,
+    ]);
+    expect(failures(DriftReportSchema, { ...report, summary: { ...s, unverifiable: s.by_status.done } })).toEqual([
+      `summary: verified + phantom + unverifiable is ${s.verified + s.phantom + s.by_status.done}, more than the ${s.by_status.done} done claims`,
     ]);
   });
 

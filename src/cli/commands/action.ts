@@ -30,7 +30,7 @@ GITHUB_API_URL, GITHUB_OUTPUT and GITHUB_STEP_SUMMARY (Gitea's runner sets the s
   2. runs the checks over merge-base..head; the policy comes from the base commit;
   3. posts one sticky PR comment (found by a hidden marker, updated in place), a check run with the
      findings as annotations, 50 a request (GitHub) or a commit status (Gitea), the job summary, a SARIF
-     file, and outputs: sarif-file, findings, block, warn, info, off, failed, exit-code, comment-url;
+     file, and outputs: sarif-file, findings, block, warn, info, off, failed, exit-code, comment-url, degraded;
   4. with --push true, pushes the distill branch (fetch, merge, retry).
 A token that cannot write (a fork's PR) degrades to the job summary and workflow-command annotations;
 the exit code still follows the fail level. Secrets are redacted from everything posted.
@@ -121,7 +121,7 @@ export async function runActionCommand(env: CliEnv, values: ParsedValues, runner
       async distill(ev) {
         const notes: string[] = [];
         if (hasOrigin) {
-          const sync = await openSync(root, DEFAULT_REMOTE, env.version, DEFAULT_ATTEMPTS);
+          const sync = await openSync(root, 'pull', DEFAULT_REMOTE, env.version, DEFAULT_ATTEMPTS);
           try {
             const pulled = await pullDistill(sync.opts);
             notes.push(`distill branch: ${pulled.action} from ${DEFAULT_REMOTE}`);
@@ -143,15 +143,16 @@ export async function runActionCommand(env: CliEnv, values: ParsedValues, runner
       },
       async runChecks(range) {
         const { base_oid } = await resolveCheckRange(git, range);
-        const loaded = await loadCheckPolicy(git, root, base_oid, config.checks);
-        const ctx = { git, repo_root: root, store, config, tool_version: env.version };
+        const loaded = await loadCheckPolicy(git, root, base_oid, config);
+        // The checks run with the config the policy came from (the base's on a PR), except where the branch lives.
+        const ctx = { git, repo_root: root, store, config: { ...loaded.config, ref: config.ref }, tool_version: env.version };
         return { reports: await runChecks(ctx, names, range, loaded.policy, runners), fail_level: loaded.checks.fail_level };
       },
       async linkMerged(ev) {
         return linkMergedPr((await context()).ctx, git, ev);
       },
       async push() {
-        const sync = await openSync(root, DEFAULT_REMOTE, env.version, DEFAULT_ATTEMPTS);
+        const sync = await openSync(root, 'push', DEFAULT_REMOTE, env.version, DEFAULT_ATTEMPTS);
         try {
           const pushed = await pushDistill(sync.opts);
           return pushed.pushed ? `pushed the distill branch to ${DEFAULT_REMOTE} (${pushed.attempts} tr${pushed.attempts === 1 ? 'y' : 'ies'})` : `${DEFAULT_REMOTE} already had the distill branch`;

@@ -2,6 +2,7 @@
 import { EXIT } from '../../errors.ts';
 import type { CliEnv, Command, ParsedValues } from '../command.ts';
 import { loadRepoConfig } from '../../config/load.ts';
+import { warnWithoutSources } from '../warn-sources.ts';
 import { findRepoRoot, openDistillContext } from '../../distill/open-context.ts';
 import { distillAll, renderResultLine, resultJson, undistilledCommits } from '../../distill/run-commits.ts';
 import { createGit } from '../../io/git.ts';
@@ -20,7 +21,8 @@ options:
 async function run(env: CliEnv, values: ParsedValues, positionals: string[]): Promise<number> {
   if (positionals.length > 0) throw new DistillError('E_USAGE', 'backfill takes no revision', { hint: 'git distill run <range> for a range' });
   const repoRoot = await findRepoRoot(createGit({ cwd: env.cwd }));
-  const { config } = loadRepoConfig(repoRoot);
+  const { config, path } = loadRepoConfig(repoRoot);
+  warnWithoutSources(env, config, path);
   const opened = await openDistillContext({ cwd: repoRoot, config, tool_version: env.version, slack_seconds: config.link.slack_seconds });
   try {
     const oids = await undistilledCommits(opened.git, opened.ctx);

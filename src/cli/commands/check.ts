@@ -68,9 +68,10 @@ export async function runCheckCommand(env: CliEnv, values: ParsedValues, positio
   try {
     // The policy comes from the merge-base the checks compare with.
     const { base_oid } = await resolveCheckRange(rootGit, { base, head });
-    const loaded = await loadCheckPolicy(rootGit, root, base_oid, config.checks);
+    const loaded = await loadCheckPolicy(rootGit, root, base_oid, config);
     const failLevel = parseFailLevel(typeof values['fail-level'] === 'string' ? values['fail-level'] : undefined, loaded.checks.fail_level);
-    const ctx = { git: rootGit, repo_root: root, store, config, tool_version: env.version };
+    // The checks run with the config the policy came from (the base's on a PR), except where the branch lives.
+    const ctx = { git: rootGit, repo_root: root, store, config: { ...loaded.config, ref: config.ref }, tool_version: env.version };
     const reports = await runChecks(ctx, positionals, { base, head }, loaded.policy, runners);
     const format = formats[0];
     const text =

@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { EXIT } from '../../errors.ts';
 import type { CliEnv, Command } from '../command.ts';
 import { buildDemoSteps } from '../../demo/scenario.ts';
+import { driftCommand } from './drift.ts';
 import { runUserGit } from '../../io/user-git.ts';
 import { initCommand } from './init.ts';
 import { hooksCommand } from './hooks.ts';
@@ -38,6 +39,9 @@ async function run(env: CliEnv): Promise<number> {
   // The logs live beside the code but are not committed: agents append to them all day.
   writeFileSync(join(dir, '.gitignore'), 'agent-logs/\ndata/_kb/\n');
   writeFileSync(join(dir, 'README.md'), '# csv-tools\n');
+  // The team's plan, ahead of the code as plans are: the drift report follows it commit by commit.
+  mkdirSync(join(dir, 'docs'), { recursive: true });
+  writeFileSync(join(dir, 'docs', 'PRD.md'), DEMO_PRD);
   runUserGit(dir, ['add', '-A']);
   const now = env.now();
   const base = new Date(now.getTime() - 40 * 60_000).toISOString();
@@ -79,6 +83,8 @@ async function run(env: CliEnv): Promise<number> {
 
   say('\n$ git distill log');
   const code = await logCommand.run({ ...env, cwd: dir }, {}, []);
+  say('$ git distill drift');
+  await driftCommand.run({ ...env, cwd: dir, stderr: () => undefined }, {}, []);
   say('$ git distill verify --all');
   const verified = await verifyCommand.run({ ...env, cwd: dir }, { all: true }, []);
   const launcher = join(import.meta.dir, '..', '..', '..', 'bin', 'git-distill');
@@ -86,6 +92,20 @@ async function run(env: CliEnv): Promise<number> {
   say('(or `git distill show HEAD~1` once `npm link` has put git-distill on your PATH)');
   return code === EXIT.ok && verified === EXIT.ok ? EXIT.ok : EXIT.findings;
 }
+
+const DEMO_PRD = [
+  '# csv-tools plan',
+  '',
+  '## Phase 1: Parsing ✅',
+  '- [x] `parseCsvLine` in `src/csv.ts` splits a record, quotes included',
+  '  Tests: `test/csv.test.ts`',
+  '- [x] CRLF line endings',
+  '',
+  '## Phase 2: Fetching — shipped',
+  '- [x] Retries in `src/fetch.ts` (`fetchWithRetry`)',
+  '- [ ] Backoff with jitter',
+  '',
+].join('\n');
 
 export const demoCommand: Command = {
   name: 'demo',

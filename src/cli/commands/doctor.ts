@@ -12,7 +12,8 @@ Check that git-distill can work here, and say what to do where it cannot:
   bun        the Bun running git-distill
   repo       inside a git work tree
   config     .distill/config.json present and valid (or the defaults)
-  sources    the configured sources match files
+  sources    the configured sources match files; sources.found: agent logs init finds for this repository
+             (Claude Code, Codex and Gemini CLI sessions, Aider's history) that no configured source reads
   hooks      post-commit, post-rewrite and pre-push installed, chained hooks present
   hooks.bin  the git-distill the hooks call exists
   branch     the distill branch and its FORMAT; branch.folders: the newest folders verify
@@ -41,6 +42,9 @@ async function run(env: CliEnv, values: ParsedValues, positionals: string[]): Pr
     tool_version: env.version,
     folders_to_verify: FOLDERS_TO_VERIFY,
     native_modules: NATIVE_MODULES,
+    home: env.env['HOME'] || null,
+    claude_dir: env.env['CLAUDE_CONFIG_DIR'] || null,
+    codex_dir: env.env['CODEX_HOME'] || null,
   });
   const checks = buildChecks(facts);
   const code = doctorExitCode(checks) === 0 ? EXIT.ok : EXIT.findings;

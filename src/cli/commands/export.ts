@@ -105,7 +105,7 @@ async function run(env: CliEnv, values: ParsedValues, positionals: string[]): Pr
           env.stdout(`${d.config_name}: ${d.rows} rows (train ${d.splits.train}, validation ${d.splits.validation}, test ${d.splits.test})\n`);
         }
         const c = k.runs_by_category;
-        env.stdout(`  from runs: accepted ${c.accepted}, partially_accepted ${c.partially_accepted}, rejected ${c.rejected}, needs_human_review ${c.needs_human_review}; refused ${k.refused}, duplicates ${k.exact_duplicates} exact + ${k.near_duplicates} near, skipped ${k.skipped}\n`);
+        env.stdout(`  from runs: accepted ${c.accepted}, partially_accepted ${c.partially_accepted}, rejected ${c.rejected}, needs_human_review ${c.needs_human_review}; refused ${k.refused}, duplicates ${k.exact_duplicates} exact + ${k.near_duplicates} near, skipped ${k.skipped}${k.skipped === 0 ? '' : ` (${Object.entries(k.skipped_by_code).map(([code, n]) => `${code} ${n}`).join(', ')})`}\n`);
         if (k.labels !== null) env.stdout(`  labels: ${k.labels.true} desirable, ${k.labels.false} undesirable\n`);
       }
       env.stdout(`wrote ${out} (${history.commits.length} distilled commits)\n`);

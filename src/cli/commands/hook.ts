@@ -74,7 +74,7 @@ async function prePush(env: CliEnv, args: string[], json: boolean, fromHook: boo
     if (!fromHook) env.stderr(`git-distill: ${text}\n`);
     return EXIT.ok;
   }
-  const opened = await openSync(env.cwd, remote, env.version, DEFAULT_ATTEMPTS);
+  const opened = await openSync(env.cwd, 'push', remote, env.version, DEFAULT_ATTEMPTS);
   try {
     const result = await pushDistill(opened.opts);
     const text = `pre-push: ${result.pushed ? `pushed ${(result.after ?? '').slice(0, 12)}` : 'nothing to push'} to ${remote} (${result.action}, ${result.attempts} tr${result.attempts === 1 ? 'y' : 'ies'})`;

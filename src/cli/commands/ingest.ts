@@ -24,8 +24,8 @@ options:
   --recorded-at <iso>  the time recorded in provenance (default: now); fix it for byte-identical reruns
   --config <file>      use this config instead of the nearest .distill/config.json
   --jobs <n>           read and score on n worker threads (default 1). Outputs are byte-identical
-                       whatever n; on 2 cores --jobs 2 measured 1.5x faster on 1 GB, but peak memory
-                       then grows with the input (one thread stays flat: 300 MB at 1 GB)
+                       whatever n. Faster when n cores are free (slower when they are busy), and
+                       its peak memory at 1 GB is about 1.5x that at 100 MB (one thread: ~1.3x)
   --list-formats       print the known formats and exit
   -h, --help           this help
       --version        print the version
@@ -58,7 +58,7 @@ export function renderIngestText(s: IngestSummary): string {
       .join(', ');
     lines.push(`quarantined by reason: ${reasons}${s.out_dir === null ? ' (rerun with --out DIR to see each line in quarantine.jsonl)' : ''}`);
   }
-  for (const skip of s.skipped) lines.push(`skipped ${skip.source_file}: ${skip.reason} (pass --format <id> to read it anyway)`);
+  for (const skip of s.skipped) lines.push(`skipped ${skip.source_file}: ${skip.reason} (${skip.hint})`);
   if (s.out_dir !== null) lines.push(`wrote ${s.out_dir}/{evidence,scored,quarantine}.jsonl and receipts/`);
   return lines.join('\n') + '\n';
 }
@@ -100,7 +100,8 @@ async function readHeadOid(cwd: string): Promise<string | null> {
 }
 
 function parseJobs(value: ParsedValues[string]): number {
-  // One thread by default: its memory stays flat whatever the input size; the pool's does not yet.
+  // One thread by default: its peak memory grows far less with the input than the pool's
+  // (docs/benchmarks.md), and on a busy machine the pool is slower than one thread.
   if (value === undefined) return 1;
   const n = typeof value === 'string' && /^[0-9]+$/.test(value) ? Number(value) : NaN;
   if (!Number.isSafeInteger(n) || n < 1) {

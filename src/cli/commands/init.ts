@@ -19,6 +19,8 @@ Write .distill/config.json (commit it) with the agent logs found for this reposi
                                                      (CLAUDE_CONFIG_DIR replaces ~/.claude)
   ~/.codex/sessions/**/rollout-*.jsonl               Codex rollouts whose cwd is this repository
                                                      (CODEX_HOME replaces ~/.codex)
+  ~/.gemini/tmp/<sha256 of the path>/chats/          Gemini CLI sessions of this repository
+  .aider.chat.history.md                             Aider's chat history, in the repository
 and reports what it found and what it skipped, and why. Session files are named by absolute path;
 edit the sources list to add or drop any. An existing config is kept unless --force.
 

@@ -3,7 +3,7 @@ import { EXIT } from '../../errors.ts';
 import { loadRepoConfig } from '../../config/load.ts';
 import { openRepoStore } from '../../read/read-distilled.ts';
 import { readLedger } from '../../playbooks/read-derived.ts';
-import { renderLedger, sortLedger } from '../../ledger/render-ledger.ts';
+import { describeNoRow, filterLedger, renderLedger, sortLedger } from '../../ledger/render-ledger.ts';
 import type { CliEnv, Command, ParsedValues } from '../command.ts';
 
 const HELP = `usage: git distill ledger [--task-type T] [--model M] [--json]
@@ -18,6 +18,8 @@ A run counts for every model that attempted it (executor models, or every model 
 and tools); it is a success for the model whose attempt came last when the run is accepted or partially
 accepted. An earlier model's attempt in a run another model won is a failure ("retried") rescued by it.
 
+A filter that selects no row says which name no row has and the closest one ("did you mean").
+
 options:
   --task-type T  only rows of this task type
   --model M      only rows of this model
@@ -30,13 +32,16 @@ async function run(env: CliEnv, values: ParsedValues): Promise<number> {
   try {
     const { config } = loadRepoConfig(root);
     const min = config.ledger.min_samples;
-    const entries = sortLedger(await readLedger(store)).filter(
-      (e) => (typeof values['task-type'] !== 'string' || e.task_type === values['task-type']) && (typeof values.model !== 'string' || e.model_name === values.model),
-    );
+    const all = sortLedger(await readLedger(store));
+    const filters = { task_type: typeof values['task-type'] === 'string' ? values['task-type'] : null, model: typeof values.model === 'string' ? values.model : null };
+    const entries = filterLedger(all, filters);
+    // A filter that selects nothing from a ledger that has rows says so (with the closest name), not "empty".
+    const noRow = entries.length === 0 && all.length > 0 ? describeNoRow(all, filters) : null;
     if (values.json === true) {
       env.stdout(JSON.stringify({ min_samples: min, entries: entries.map((e) => ({ ...e, small_sample: e.sample_count < min })) }) + '\n');
+      if (noRow !== null) env.stderr(`git-distill: ${noRow}\n`);
     } else {
-      env.stdout(renderLedger(entries, min));
+      env.stdout(noRow !== null ? `${noRow}\n` : renderLedger(entries, min));
     }
     return EXIT.ok;
   } finally {

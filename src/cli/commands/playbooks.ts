@@ -1,9 +1,9 @@
 // `git distill playbooks list|show|approve|retire|export`: the procedures distilled from accepted runs, and a person's decision on each.
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DistillError, EXIT } from '../../errors.ts';
 import { loadRepoConfig } from '../../config/load.ts';
 import { openDistillCache } from '../../distill/cache.ts';
+import { assertExportTarget, writeExportFolder } from '../../datasets/write-export.ts';
 import { openRepoStore } from '../../read/read-distilled.ts';
 import { readPlaybook, readPlaybooks } from '../../playbooks/read-derived.ts';
 import { renderPlaybookList, renderPlaybookMarkdown, renderPlaybookText } from '../../playbooks/render-playbook.ts';
@@ -27,12 +27,15 @@ rejected runs of the same signature. They are recomputed on every distill; each 
   approve   mark a playbook approved (recorded on the distill branch in meta/playbook-approvals.jsonl,
             so it survives recomputation and merges of two clones)
   retire    mark a playbook retired
-  export    write one Markdown file per approved playbook (skill front matter: name, description)
+  export    write one Markdown file per approved playbook (skill front matter: name, description) into
+            a folder it owns: the folder is replaced whole, so a playbook retired since the last export
+            leaves no file behind; a folder holding other files, or files tracked by the repository, is
+            refused
 
 options:
   --status S    list only playbooks with this status (proposed, approved, retired)
   --format md   the export format (md is the only one)
-  --out DIR     where export writes (default: distill-playbooks/ in the current directory)
+  --out DIR     where export writes (default: <git-dir>/distill/playbooks, outside the working tree)
   --json        print JSON: list → Playbook[], show → Playbook, approve/retire → {playbook_id, status, head},
                 export → {out_dir, files}
   -h, --help    this help
@@ -104,17 +107,15 @@ async function run(env: CliEnv, values: ParsedValues, positionals: string[]): Pr
       if (positionals.length > 1) throw new DistillError('E_USAGE', 'playbooks export takes no arguments', { hint: 'git distill playbooks export --format md --out skills/' });
       const format = values.format ?? 'md';
       if (format !== 'md') throw new DistillError('E_USAGE', `--format must be md, got ${JSON.stringify(format)}`, { hint: 'git distill playbooks export --format md' });
-      const outDir = resolve(env.cwd, typeof values.out === 'string' ? values.out : 'distill-playbooks');
+      // Like a dataset export: the folder is ours, replaced whole (a retired playbook's file goes with it),
+      // and by default under the git dir, so the user's checkout is never touched (invariant 7).
+      const outDir = typeof values.out === 'string' ? resolve(env.cwd, values.out) : join(await git.gitDir(), 'distill', 'playbooks');
+      await assertExportTarget(git, root, outDir);
       const approved = (await readPlaybooks(store)).filter((p) => p.status === 'approved');
-      const files: string[] = [];
-      if (approved.length > 0) mkdirSync(outDir, { recursive: true });
-      for (const p of approved) {
-        const path = join(outDir, `${p.playbook_id}.md`);
-        writeFileSync(path, renderPlaybookMarkdown(p));
-        files.push(path);
-      }
+      writeExportFolder(outDir, new Map(approved.map((p) => [`${p.playbook_id}.md`, renderPlaybookMarkdown(p)])), process.pid);
+      const files = approved.map((p) => join(outDir, `${p.playbook_id}.md`));
       if (json) env.stdout(JSON.stringify({ out_dir: outDir, files }) + '\n');
-      else if (files.length === 0) env.stderr('git-distill: no approved playbooks to export\n  next: git distill playbooks list, then git distill playbooks approve <id>\n');
+      else if (files.length === 0) env.stderr(`git-distill: no approved playbooks: ${outDir} holds none\n  next: git distill playbooks list, then git distill playbooks approve <id>\n`);
       else env.stdout(files.map((f) => `${f}\n`).join(''));
       return EXIT.ok;
     }

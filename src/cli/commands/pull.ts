@@ -31,6 +31,7 @@ export function parseAttempts(value: ParsedValues[string]): number {
 
 export function renderIntegrate(r: IntegrateResult, remote: string): string {
   const short = (oid: string | null) => (oid === null ? 'nothing' : oid.slice(0, 12));
+  const added = `${r.added.length} folder${r.added.length === 1 ? '' : 's'} added`;
   switch (r.action) {
     case 'no-remote-branch':
       return `${remote} has no distill branch yet; nothing to pull\n`;
@@ -38,12 +39,12 @@ export function renderIntegrate(r: IntegrateResult, remote: string): string {
       return `up to date with ${r.tracking_ref} (${short(r.remote_head)})\n`;
     case 'created':
     case 'fast-forward':
-      return `${r.action === 'created' ? 'created' : 'fast-forwarded'} ${short(r.before)} → ${short(r.after)} from ${r.tracking_ref}\n`;
+      return `${r.action === 'created' ? 'created' : 'fast-forwarded'} ${short(r.before)} → ${short(r.after)} from ${r.tracking_ref}: ${added}\n`;
     case 'merged': {
       const conflicts = r.conflicts.map((c) => `  ${c.source_oid.slice(0, 12)}: both sides distilled it; kept ${c.kept} (${c.reason})\n`).join('');
       return (
         `merged ${r.tracking_ref} (${short(r.remote_head)}) into ${short(r.before)} → ${short(r.after)}: ` +
-        `${r.added.length} folder${r.added.length === 1 ? '' : 's'} added, ${r.conflicts.length} decided, ` +
+        `${added}, ${r.conflicts.length} decided, ` +
         `${r.meta_merged.length} meta file${r.meta_merged.length === 1 ? '' : 's'} merged, ${r.derived.length} derived file${r.derived.length === 1 ? '' : 's'} recomputed\n${conflicts}`
       );
     }
@@ -53,7 +54,7 @@ export function renderIntegrate(r: IntegrateResult, remote: string): string {
 async function run(env: CliEnv, values: ParsedValues, positionals: string[]): Promise<number> {
   if (positionals.length > 1) throw new DistillError('E_USAGE', 'pull takes at most one remote', { hint: 'git distill pull origin' });
   const remote = positionals[0] ?? DEFAULT_REMOTE;
-  const opened = await openSync(env.cwd, remote, env.version, parseAttempts(values.attempts));
+  const opened = await openSync(env.cwd, 'pull', remote, env.version, parseAttempts(values.attempts));
   try {
     const result = await pullDistill(opened.opts);
     env.stdout(values.json === true ? `${JSON.stringify({ remote, ...result })}\n` : renderIntegrate(result, remote));

@@ -23,7 +23,7 @@ exit: 0 pushed or already there, 2 usage, 4 git failure (no access, remote unrea
 async function run(env: CliEnv, values: ParsedValues, positionals: string[]): Promise<number> {
   if (positionals.length > 1) throw new DistillError('E_USAGE', 'push takes at most one remote', { hint: 'git distill push origin' });
   const remote = positionals[0] ?? DEFAULT_REMOTE;
-  const opened = await openSync(env.cwd, remote, env.version, parseAttempts(values.attempts));
+  const opened = await openSync(env.cwd, 'push', remote, env.version, parseAttempts(values.attempts));
   try {
     const result = await pushDistill(opened.opts);
     if (values.json === true) {

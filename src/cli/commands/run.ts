@@ -2,6 +2,7 @@
 import { EXIT } from '../../errors.ts';
 import type { CliEnv, Command, ParsedValues } from '../command.ts';
 import { loadRepoConfig } from '../../config/load.ts';
+import { warnWithoutSources } from '../warn-sources.ts';
 import { findRepoRoot, openDistillContext } from '../../distill/open-context.ts';
 import { distillAll, renderResultLine, resolveCommits, resultJson } from '../../distill/run-commits.ts';
 import { createGit } from '../../io/git.ts';
@@ -26,7 +27,8 @@ async function run(env: CliEnv, values: ParsedValues, positionals: string[]): Pr
     throw new DistillError('E_USAGE', 'run takes at most one revision or range', { hint: 'git distill run HEAD~3..HEAD' });
   }
   const repoRoot = await findRepoRoot(createGit({ cwd: env.cwd }));
-  const { config } = loadRepoConfig(repoRoot);
+  const { config, path } = loadRepoConfig(repoRoot);
+  warnWithoutSources(env, config, path);
   const opened = await openDistillContext({ cwd: repoRoot, config, tool_version: env.version, slack_seconds: config.link.slack_seconds });
   try {
     const oids = await resolveCommits(opened.git, positionals[0] ?? 'HEAD');

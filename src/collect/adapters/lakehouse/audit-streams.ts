@@ -147,15 +147,15 @@ function mentionsLesson(first: Readonly<Record<string, unknown>>): boolean {
 export const AUDIT_FACTS = extractedStream('audit_facts', 'fact', (first) => !mentionsLesson(first) && (Object.hasOwn(first, 'entities') || Object.hasOwn(first, 'relationships')));
 export const AUDIT_LESSONS = extractedStream('audit_lessons', 'lesson', mentionsLesson);
 
-/** One vote as a line: `model: verdict — reason`. */
+/** One vote as one line: `model: verdict — reason` (whitespace flattened, so parseConsensusVotes can read it back). */
 function renderVote(f: Fields, where: string, fallbackName: string, vote: unknown): string | MapRejection {
-  if (typeof vote === 'string' || typeof vote === 'boolean' || typeof vote === 'number') return `${fallbackName}: ${String(vote)}`;
+  if (typeof vote === 'string' || typeof vote === 'boolean' || typeof vote === 'number') return `${clipLine(fallbackName, 200)}: ${clipLine(String(vote), 200)}`;
   if (!isRecord(vote)) return wrongType(f, where, 'a string or an object', describeValue(vote));
   const model = pickString(vote, ['model', 'voter', 'name']) ?? fallbackName;
   const raw = ['verdict', 'vote', 'answer', 'label', 'decision', 'supported'].map((k) => vote[k]).find((v) => v !== undefined && v !== null);
   const verdict = typeof raw === 'string' || typeof raw === 'boolean' || typeof raw === 'number' ? String(raw) : '?';
   const reason = pickString(vote, ['reason', 'reasoning', 'rationale', 'explanation']);
-  return `${model}: ${verdict}${reason === null ? '' : ` — ${clipLine(reason, 400)}`}`;
+  return `${clipLine(model, 200)}: ${clipLine(verdict, 200)}${reason === null ? '' : ` — ${clipLine(reason, 400)}`}`;
 }
 
 /** Votes come as a list (`[{model, verdict, reason}]`) or a map (`{model: verdict}`). */
@@ -173,6 +173,37 @@ function renderVotes(f: Fields, votes: unknown): string[] | MapRejection {
     lines.push(line);
   }
   return lines;
+}
+
+/** One verifier's vote of a consensus split, as read back from the stored text. */
+export interface ConsensusVote {
+  voter: string;
+  verdict: string;
+  reason: string | null;
+}
+
+const UNRESOLVED = 'unresolved';
+
+/**
+ * The votes and resolution of a consensus split from the output_text its mapping wrote (the record
+ * keeps no other structure): `resolution: <r>`, `votes:`, then `- <voter>: <verdict>[ — <reason>]` a
+ * line. null when the text is not in that shape (e.g. capped at store time), so a reader never guesses.
+ */
+export function parseConsensusVotes(text: string): { resolution: string | null; votes: ConsensusVote[] } | null {
+  const [head, label, ...lines] = text.split('\n');
+  if (head === undefined || !head.startsWith('resolution: ') || label !== 'votes:' || lines.length === 0) return null;
+  const votes: ConsensusVote[] = [];
+  for (const line of lines) {
+    const colon = line.indexOf(': ');
+    if (!line.startsWith('- ') || colon < 3) return null;
+    const rest = line.slice(colon + 2);
+    const dash = rest.indexOf(' — ');
+    const verdict = dash < 0 ? rest : rest.slice(0, dash);
+    if (verdict === '') return null;
+    votes.push({ voter: line.slice(2, colon), verdict, reason: dash < 0 ? null : rest.slice(dash + 3) });
+  }
+  const resolution = head.slice('resolution: '.length);
+  return { resolution: resolution === UNRESOLVED ? null : resolution, votes };
 }
 
 export const AUDIT_DISCREPANCIES: StreamSpec = {
@@ -199,7 +230,8 @@ export const AUDIT_DISCREPANCIES: StreamSpec = {
     const votes = renderVotes(f, f.raw('votes'));
     if (!Array.isArray(votes)) return votes as MapRejection;
     const resolution = f.str('resolution');
-    d.output_text = [`resolution: ${resolution === null || resolution === '' ? 'unresolved' : resolution}`, 'votes:', ...votes.map((v) => `- ${v}`)].join('\n');
+    // parseConsensusVotes reads this shape back (the datasets stage builds preference pairs from it).
+    d.output_text = [`resolution: ${resolution === null || resolution === '' ? UNRESOLVED : clipLine(resolution, 400)}`, 'votes:', ...votes.map((v) => `- ${v}`)].join('\n');
     // A split is disagreement among verifiers, not a failure of the PR: a note for the scorer's reader.
     d.observer_notes = `consensus split on claim ${String(f.num('claim_idx'))} (${votes.length} votes)`;
     return null;

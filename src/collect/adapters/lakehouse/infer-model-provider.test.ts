@@ -6,6 +6,9 @@ test('reads an explicit provider prefix', () => {
   expect(inferModelProvider('openai/gpt-4o')).toBe('openai');
   expect(inferModelProvider('anthropic:claude-3-5-sonnet')).toBe('anthropic');
   expect(inferModelProvider('ollama:qwen3-coder:480b')).toBe('ollama');
+  // litellm's prefixes as aider writes them.
+  expect(inferModelProvider('ollama_chat/qwen2.5-coder:32b')).toBe('ollama');
+  expect(inferModelProvider('lm_studio/qwen3.6-35b')).toBe('lm_studio');
   expect(inferModelProvider('openrouter/meta-llama/llama-4-maverick')).toBe('openrouter');
   expect(inferModelProvider('moonshotai/kimi-k2')).toBe('moonshot');
 });

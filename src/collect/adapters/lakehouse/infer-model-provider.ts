@@ -10,6 +10,7 @@ const PREFIXES: Readonly<Record<string, string>> = {
   gemini: 'google',
   vertex_ai: 'google',
   ollama: 'ollama',
+  ollama_chat: 'ollama',
   ollama_cloud: 'ollama',
   'ollama-cloud': 'ollama',
   openrouter: 'openrouter',
@@ -28,6 +29,7 @@ const PREFIXES: Readonly<Record<string, string>> = {
   moonshot: 'moonshot',
   'meta-llama': 'meta',
   qwen: 'qwen',
+  lm_studio: 'lm_studio',
 };
 
 /** Model families whose maker is unambiguous from the bare name. */

@@ -1,11 +1,13 @@
 // Each lakehouse adapter on its fixture: concrete run ids, signals, markers and roles, joins across streams, and schema validity.
 import { describe, expect, test } from 'bun:test';
+import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EVIDENCE_SCHEMA_VERSION, EvidenceRecordSchema } from '../../../../schemas/evidence-record.ts';
 import { sha256Hex } from '../../../canonical.ts';
 import type { Adapter, EvidenceDraft } from '../../adapter.ts';
 import { LAKEHOUSE_ADAPTERS, LAKEHOUSE_STREAM_NAMES } from './index.ts';
+import { parseConsensusVotes } from './audit-streams.ts';
 
 const FIXTURES = join(import.meta.dir, '../../../../tests/fixtures/lakehouse');
 
@@ -274,6 +276,39 @@ describe('the auditor streams', () => {
     );
     expect(at(splits, 1).output_text).toBe('resolution: verified\nvotes:\n- kimi-k2:1t: verified\n- qwen3-coder:480b: partial\n- gpt-oss:120b: verified');
     expect(at(splits, 2).output_text?.startsWith('resolution: unresolved\n')).toBe(true);
+  });
+  test('parseConsensusVotes reads back the votes and resolution a split was rendered with', () => {
+    expect(parseConsensusVotes(at(splits, 0).output_text!)).toEqual({
+      resolution: 'fake (2 of 3)',
+      votes: [
+        { voter: 'kimi-k2:1t', verdict: 'fake', reason: 'only 46 test() calls in the three files' },
+        { voter: 'qwen3-coder:480b', verdict: 'verified', reason: 'the PR body quotes the runner output' },
+        { voter: 'gpt-oss:120b', verdict: 'fake', reason: 'count mismatch with the diff' },
+      ],
+    });
+    expect(parseConsensusVotes(at(splits, 2).output_text!)?.resolution).toBeNull();
+    // A capped text (the store's truncation mark on its own line) or any other shape is unreadable, never guessed at.
+    expect(parseConsensusVotes(`${at(splits, 0).output_text!.slice(0, 60)}\n[truncated by git-distill: the hash covers the full text]`)).toBeNull();
+    expect(parseConsensusVotes('votes:\n- a: yes')).toBeNull();
+  });
+  test('property: any list of votes round-trips through the mapping and parseConsensusVotes', () => {
+    const name = fc.stringMatching(/^[a-z0-9][a-z0-9.:/-]{0,20}$/).filter((x) => !x.includes(': '));
+    const text = fc.string({ unit: fc.constantFrom('a', 'b', ' ', '\n', '—', ':', '-', '.'), maxLength: 40 });
+    const voteArb = fc.record({ model: name, verdict: fc.constantFrom('fake', 'verified', 'partial', 'true', 'no'), reason: fc.option(text.filter((r) => /[ab]/.test(r)), { nil: null }) });
+    fc.assert(
+      fc.property(fc.array(voteArb, { minLength: 1, maxLength: 5 }), fc.option(text.filter((r) => /[ab]/.test(r)), { nil: null }), (votes, resolution) => {
+        const line = { pr_number: 7, head_sha: 'a'.repeat(40), claim_idx: 1, claim: 'it works', votes: votes.map((v) => (v.reason === null ? { model: v.model, verdict: v.verdict } : v)), ...(resolution === null ? {} : { resolution }) };
+        const adapter = adapterFor('audit_discrepancies');
+        const mapped = adapter.map(line, { source_file: 'x.jsonl', line: 1, byte_offset: 0, pointer: null }, adapter.init('x.jsonl'));
+        if (!mapped.ok) throw new Error(mapped.rejection.reason);
+        const flat = (t: string) => t.replace(/\s+/g, ' ').trim();
+        expect(parseConsensusVotes(mapped.draft.output_text!)).toEqual({
+          resolution: resolution === null || flat(resolution) === '' ? null : flat(resolution),
+          votes: votes.map((v) => ({ voter: v.model, verdict: v.verdict, reason: v.reason === null ? null : flat(v.reason) })),
+        });
+      }),
+      { numRuns: 200, seed: 5 },
+    );
   });
 });
 
