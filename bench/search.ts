@@ -1,19 +1,20 @@
 // bench/search: kb_query retrieval quality on planted histories, and query latency / vector recall at two index sizes, side by side.
 //
 //   node_modules/.bin/bun bench/search.ts [--sizes 10000,100000] [--queries 60] [--cases 60] [--seed 7] [--filler 0,100000]
-//                                        [--ef 100,500,2000] [--parts eval,scale] [--json]
+//                                        [--ef 100,500,2000] [--parts eval,scale] [--index-dir DIR] [--json]
 //
 // (a) eval: generatePlantedHistory → the auditor-loop JSONL is read by the real `git-distill ingest` (adapters,
 //     redaction, scoring) → evidence and scores cut into commit folders → the search index → per labelled PR,
 //     the kb_query runner's snapshot and the pure check; the planted run's rank among the findings gives
 //     recall@5 and MRR. A "newest rejection on the file first" ordering is printed beside it for reference.
 //     With --filler N the same index also holds N runs on other files in the planted runs' own words.
-// (b) scale: synthetic documents at each size in their own index; the same queries alternate between sizes.
+// (b) scale: synthetic documents at each size in their own index, each held by its own worker process (as one
+//     `git distill query` process holds one index); the same queries alternate between sizes.
 //     Columns: the product's query (BM25 + vectors + fusion, default config), BM25 alone (bounded lists), BM25
 //     scoring every match (the exhaustive path), the HNSW graph, and an exact brute-force scan over every vector
 //     held in one Float32Array; the bounded BM25's overlap with the exhaustive one, and HNSW's recall@10
 //     against that scan; with --ef, HNSW's recall@10 and p50 at each ef_search.
-import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { buildDiffQuery, parseUnifiedDiff, runKbQuery } from '../checks/kb-query.ts';
@@ -43,6 +44,10 @@ const seed = Number(flag('seed', '7'));
 const casesN = Number(flag('cases', String(DEFAULT_PLANTED.cases)));
 const fillers = flag('filler', '0').split(',').map(Number);
 const efs = args.includes('--ef') ? flag('ef', '').split(',').map(Number) : [];
+/** Keep the scale indexes here and reuse them on the next run (a million records take ~50 minutes to build). */
+const indexDir = args.includes('--index-dir') ? resolve(flag('index-dir', '')) : null;
+/** Internal: this process is the worker of one size (see worker()). */
+const workerSize = args.includes('--worker') ? Number(flag('worker', '')) : null;
 const log = (s: string) => process.stderr.write(`${s}\n`);
 const work = mkdtempSync(join(tmpdir(), 'gd-bench-search-'));
 const report: Record<string, unknown> = { date: new Date().toISOString(), machine: machine() };
@@ -253,39 +258,51 @@ interface Sized {
   index: SearchIndex;
   matrix: Float32Array;
   ids: Int32Array;
-  build: { fts_s: number; embed_s: number; hnsw_s: number };
+  build: { fts_s: number; embed_s: number; hnsw_s: number; reused: boolean };
 }
 
-async function buildSized(n: number, embedderDim: number): Promise<Sized> {
-  const path = join(work, `scale-${n}.sqlite`);
+/** Build the index of `n` synthetic documents at `path` (or reuse a complete one), then hold every vector for the brute-force column. */
+async function buildSized(n: number, path: string, embedderDim: number): Promise<Sized> {
   const index = SearchIndex.open({ path });
   const embedder = createHashedEmbedder(embedderDim);
-  const rnd = mulberry32(seed * 1000 + 1);
-  let t = performance.now();
-  for (let start = 0; start < n; start += 10_000) {
-    const batch = Array.from({ length: Math.min(10_000, n - start) }, (_, j) => syntheticDoc(start + j, rnd));
-    index.transaction(() => index.addDocuments(batch));
-    log(`scale ${n}: ${Math.min(n, start + 10_000)} documents`);
+  const reused = index.count() === n && index.getMeta('bench_complete') === 'yes' && existsSync(index.hnswPath);
+  let fts_s = 0;
+  let embed_s = 0;
+  let hnsw_s = 0;
+  if (!reused) {
+    index.clearDocuments();
+    const rnd = mulberry32(seed * 1000 + 1);
+    let t = performance.now();
+    for (let start = 0; start < n; start += 10_000) {
+      const batch = Array.from({ length: Math.min(10_000, n - start) }, (_, j) => syntheticDoc(start + j, rnd));
+      index.transaction(() => index.addDocuments(batch));
+      log(`scale ${n}: ${Math.min(n, start + 10_000)} documents`);
+    }
+    fts_s = (performance.now() - t) / 1000;
+    t = performance.now();
+    await index.embedMissing(embedder, 5000);
+    embed_s = (performance.now() - t) / 1000;
+    t = performance.now();
+    const [probe] = await embedder.embed(['warm']);
+    await index.vectorSearch(embedder.key, probe as Float32Array, {}, 10, 0); // builds and writes the HNSW side file
+    hnsw_s = (performance.now() - t) / 1000;
+    index.setMeta('bench_complete', 'yes');
+    log(`scale ${n}: built (fts ${fmt(fts_s)} s, embed ${fmt(embed_s)} s, hnsw ${fmt(hnsw_s)} s)`);
   }
-  const fts_s = (performance.now() - t) / 1000;
-  t = performance.now();
-  await index.embedMissing(embedder, 5000);
-  const embed_s = (performance.now() - t) / 1000;
-  t = performance.now();
-  const [probe] = await embedder.embed(['warm']);
-  await index.vectorSearch(embedder.key, probe as Float32Array, {}, 10, 0); // builds and writes the HNSW side file
-  const hnsw_s = (performance.now() - t) / 1000;
-  log(`scale ${n}: built (fts ${fmt(fts_s)} s, embed ${fmt(embed_s)} s, hnsw ${fmt(hnsw_s)} s)`);
-  // The brute-force column's vectors, all in memory: the fastest exact scan this runtime can do.
+  // The brute-force column's vectors, all in one Float32Array (the fastest exact scan this runtime can do),
+  // filled a chunk at a time so no million small arrays are ever alive at once.
   const docs = index.listDocuments({});
   const matrix = new Float32Array(docs.length * embedderDim);
   const ids = new Int32Array(docs.length);
-  const vectors = await embedder.embed(docs.map((d) => d.text));
-  docs.forEach((d, i) => {
-    matrix.set(vectors[i] as Float32Array, i * embedderDim);
-    ids[i] = d.id;
-  });
-  return { n, index, matrix, ids, build: { fts_s, embed_s, hnsw_s } };
+  for (let i = 0; i < docs.length; i += 10_000) {
+    const chunk = docs.slice(i, i + 10_000);
+    const vectors = await embedder.embed(chunk.map((d) => d.text));
+    chunk.forEach((d, j) => {
+      matrix.set(vectors[j] as Float32Array, (i + j) * embedderDim);
+      ids[i + j] = d.id;
+    });
+  }
+  return { n, index, matrix, ids, build: { fts_s, embed_s, hnsw_s, reused } };
 }
 
 function bruteForce(s: Sized, q: Float32Array, k: number, dim: number): ScoredId[] {
@@ -298,89 +315,158 @@ function bruteForce(s: Sized, q: Float32Array, k: number, dim: number): ScoredId
   return scoreExact(q, cands, k);
 }
 
-async function scale(): Promise<void> {
-  const { status } = await loadHnsw();
-  if (!status.available) log(`hnswlib-node is not available (${status.error}): the hnsw column falls back to exact scoring`);
-  const dim = 256;
-  const built: Sized[] = [];
-  for (const n of sizes) built.push(await buildSized(n, dim));
-  const embedder = createHashedEmbedder(dim);
+const DIM = 256;
+const COLS = ['product', 'bm25', 'bm25_all', 'hnsw', 'brute'] as const;
+type Column = (typeof COLS)[number];
+
+/** One query's figures on one size, as a worker reports them. */
+interface QueryFigures {
+  ms: Record<Column, number>;
+  hnsw_recall: number;
+  hnsw_tenth: number;
+  bm25_overlap: number;
+  bm25_exact: boolean;
+  product_candidates: boolean;
+  sweep: Array<{ ef: number; ms: number; recall: number }>;
+}
+
+/**
+ * A worker holds one size's index, as a `git distill query` process holds its own: nothing of the other sizes
+ * and none of the build's garbage shares its heap (a heap holding a million small objects made every query of
+ * a process about three times slower, whichever index it asked). Protocol: one JSON line `{ready, build}`,
+ * then per query text read on stdin one JSON line of QueryFigures.
+ */
+async function worker(n: number, path: string): Promise<void> {
+  const b = await buildSized(n, path, DIM);
+  Bun.gc(true);
+  const embedder = createHashedEmbedder(DIM);
   const config = defaultConfig().search;
-  const rnd = mulberry32(seed + 5);
-  const queries = Array.from({ length: queriesN + 5 }, () => Array.from({ length: 2 + Math.floor(rnd() * 4) }, () => zipfWord(rnd)).join(' '));
-  const cols = ['product', 'bm25', 'bm25_all', 'hnsw', 'brute'] as const;
-  type Times = Record<(typeof cols)[number], number[]>;
-  const times = new Map(built.map((b) => [b.n, Object.fromEntries(cols.map((c) => [c, [] as number[]])) as Times]));
-  const quality = new Map(built.map((b) => [b.n, { hnsw_recall: [] as number[], hnsw_tenth: [] as number[], bm25_overlap: [] as number[], bm25_exact: 0, product_candidates: 0 }]));
-  const overlap = (a: readonly string[], b: readonly string[]) => a.filter((x) => b.includes(x)).length / Math.max(1, b.length);
-  // ef_search sweep: straight on the graph, p50 and recall@10 against the brute-force scan.
-  const sweep = new Map(built.map((b) => [b.n, new Map(efs.map((ef) => [ef, { ms: [] as number[], recall: [] as number[] }]))]));
   const { ctor } = await loadHnsw();
-  // Round-robin: each query runs on every size before the next query, so load on the machine hits all alike.
-  for (const [qi, text] of queries.entries()) {
-    const warm = qi < 5;
+  const overlap = (x: readonly string[], y: readonly string[]) => x.filter((v) => y.includes(v)).length / Math.max(1, y.length);
+  process.stdout.write(`${JSON.stringify({ ready: true, build: b.build })}\n`);
+  for await (const line of console) {
+    if (line.trim() === '') continue;
+    const text = JSON.parse(line) as string;
     const terms = buildFtsQuery(text).terms;
-    for (const b of built) {
-      const t = times.get(b.n) as Times;
-      let s = performance.now();
-      const product = await runSearch(b.index, embedder, { text, k: 10, filters: {} }, config);
-      const productMs = performance.now() - s;
-      s = performance.now();
-      const bounded = b.index.keywordSearch(terms, {}, config.candidates);
-      const bm25 = performance.now() - s;
-      s = performance.now();
-      // A filter every document passes takes the exhaustive path: every match scored.
-      const all = b.index.keywordSearch(terms, { kinds: DOC_KINDS }, config.candidates);
-      const bm25All = performance.now() - s;
-      const [q] = await embedder.embed([text]);
-      s = performance.now();
-      const approx = await b.index.vectorSearch(embedder.key, q as Float32Array, {}, 10, 0);
-      const hnsw = performance.now() - s;
-      s = performance.now();
-      const exact = bruteForce(b, q as Float32Array, 10, dim);
-      const brute = performance.now() - s;
-      if (warm) continue;
-      t.product.push(productMs);
-      t.bm25.push(bm25);
-      t.bm25_all.push(bm25All);
-      t.hnsw.push(hnsw);
-      t.brute.push(brute);
-      const qual = quality.get(b.n) as NonNullable<ReturnType<typeof quality.get>>;
-      const got = new Set(approx.hits.map((h) => h.id));
-      qual.hnsw_recall.push(exact.filter((h) => got.has(h.id)).length / Math.max(1, exact.length));
-      // How near HNSW's 10th neighbour is to the true 10th: a miss among near-ties costs little.
-      const tenth = approx.hits[approx.hits.length - 1]?.score ?? 0;
-      qual.hnsw_tenth.push(tenth / Math.max(1e-9, exact[exact.length - 1]?.score ?? 1));
-      qual.bm25_overlap.push(overlap(bounded.hits.slice(0, 10).map((h) => h.doc_id), all.hits.slice(0, 10).map((h) => h.doc_id)));
-      if (bounded.info.exact) qual.bm25_exact++;
-      if (product.vector.method === 'candidates') qual.product_candidates++;
-      if (ctor === null) continue;
-      const graph = b.index.syncHnsw(embedder.key, ctor, dim);
+    const ms = {} as Record<Column, number>;
+    let s = performance.now();
+    const product = await runSearch(b.index, embedder, { text, k: 10, filters: {} }, config);
+    ms.product = performance.now() - s;
+    s = performance.now();
+    const bounded = b.index.keywordSearch(terms, {}, config.candidates);
+    ms.bm25 = performance.now() - s;
+    s = performance.now();
+    // A filter every document passes takes the exhaustive path: every match scored.
+    const all = b.index.keywordSearch(terms, { kinds: DOC_KINDS }, config.candidates);
+    ms.bm25_all = performance.now() - s;
+    const [q] = await embedder.embed([text]);
+    s = performance.now();
+    const approx = await b.index.vectorSearch(embedder.key, q as Float32Array, {}, 10, 0);
+    ms.hnsw = performance.now() - s;
+    s = performance.now();
+    const exact = bruteForce(b, q as Float32Array, 10, DIM);
+    ms.brute = performance.now() - s;
+    const got = new Set(approx.hits.map((h) => h.id));
+    const sweep: QueryFigures['sweep'] = [];
+    if (ctor !== null) {
+      const graph = b.index.syncHnsw(embedder.key, ctor, DIM);
       for (const ef of efs) {
         graph.setEf(ef);
         s = performance.now();
         const r = graph.searchKnn(Array.from(q as Float32Array), 10);
-        const at = sweep.get(b.n)?.get(ef) as { ms: number[]; recall: number[] };
-        at.ms.push(performance.now() - s);
+        const took = performance.now() - s;
         const found = new Set(r.neighbors);
-        at.recall.push(exact.filter((h) => found.has(h.id)).length / Math.max(1, exact.length));
+        sweep.push({ ef, ms: took, recall: exact.filter((h) => found.has(h.id)).length / Math.max(1, exact.length) });
       }
     }
+    const figures: QueryFigures = {
+      ms,
+      hnsw_recall: exact.filter((h) => got.has(h.id)).length / Math.max(1, exact.length),
+      // How near HNSW's 10th neighbour is to the true 10th: a miss among near-ties costs little.
+      hnsw_tenth: (approx.hits[approx.hits.length - 1]?.score ?? 0) / Math.max(1e-9, exact[exact.length - 1]?.score ?? 1),
+      bm25_overlap: overlap(bounded.hits.slice(0, 10).map((h) => h.doc_id), all.hits.slice(0, 10).map((h) => h.doc_id)),
+      bm25_exact: bounded.info.exact,
+      product_candidates: product.vector.method === 'candidates',
+      sweep,
+    };
+    process.stdout.write(`${JSON.stringify(figures)}\n`);
+  }
+  b.index.close();
+}
+
+/** A running worker: its next stdout line, and a line to its stdin. */
+function startWorker(n: number, dir: string) {
+  const proc = Bun.spawn([process.execPath, import.meta.path, '--worker', String(n), '--index-dir', dir, '--seed', String(seed), ...(efs.length > 0 ? ['--ef', efs.join(',')] : [])], {
+    stdin: 'pipe',
+    stdout: 'pipe',
+    stderr: 'inherit',
+  });
+  const reader = proc.stdout.getReader();
+  const decoder = new TextDecoder();
+  let buffered = '';
+  const next = async (): Promise<unknown> => {
+    for (;;) {
+      const nl = buffered.indexOf('\n');
+      if (nl >= 0) {
+        const line = buffered.slice(0, nl);
+        buffered = buffered.slice(nl + 1);
+        return JSON.parse(line);
+      }
+      const { value, done } = await reader.read();
+      if (done) throw new Error(`bench worker for ${n} records exited (code ${await proc.exited}) before answering`);
+      buffered += decoder.decode(value, { stream: true });
+    }
+  };
+  const ask = async (text: string): Promise<QueryFigures> => {
+    proc.stdin.write(`${JSON.stringify(text)}\n`);
+    proc.stdin.flush();
+    return (await next()) as QueryFigures;
+  };
+  return { proc, next, ask };
+}
+
+async function scale(): Promise<void> {
+  const { status } = await loadHnsw();
+  if (!status.available) log(`hnswlib-node is not available (${status.error}): the hnsw column falls back to exact scoring`);
+  const dir = indexDir ?? join(work, 'scale');
+  mkdirSync(dir, { recursive: true });
+  // Built one after another (build times are not shared out between sizes), then all held open.
+  const workers: Array<{ n: number; w: ReturnType<typeof startWorker>; build: Sized['build'] }> = [];
+  for (const n of sizes) {
+    const w = startWorker(n, dir);
+    const ready = (await w.next()) as { build: Sized['build'] };
+    workers.push({ n, w, build: ready.build });
+  }
+  const rnd = mulberry32(seed + 5);
+  const queries = Array.from({ length: queriesN + 5 }, () => Array.from({ length: 2 + Math.floor(rnd() * 4) }, () => zipfWord(rnd)).join(' '));
+  const figures = new Map<number, QueryFigures[]>(sizes.map((n) => [n, []]));
+  // Round-robin: each query runs on every size before the next query, so load on the machine hits all alike.
+  for (const [qi, text] of queries.entries()) {
+    for (const { n, w } of workers) {
+      const f = await w.ask(text);
+      if (qi >= 5) figures.get(n)?.push(f);
+    }
+  }
+  for (const { w } of workers) {
+    w.proc.stdin.end();
+    await w.proc.exited;
   }
   const mean = (xs: number[]) => xs.reduce((x, y) => x + y, 0) / Math.max(1, xs.length);
-  const rows = built.map((b) => {
-    const t = times.get(b.n) as Times;
-    const qual = quality.get(b.n) as NonNullable<ReturnType<typeof quality.get>>;
+  const rows = workers.map(({ n, build }) => {
+    const fs = figures.get(n) ?? [];
     return {
-      records: b.n,
-      build: b.build,
-      p50_ms: Object.fromEntries(cols.map((c) => [c, median(t[c])])) as Record<(typeof cols)[number], number>,
-      bm25_overlap_at_10: mean(qual.bm25_overlap),
-      bm25_exact_share: qual.bm25_exact / Math.max(1, queriesN),
-      product_vector_over_keyword_list_share: qual.product_candidates / Math.max(1, queriesN),
-      hnsw_recall_at_10: mean(qual.hnsw_recall),
-      hnsw_tenth_similarity_ratio: mean(qual.hnsw_tenth),
-      hnsw_ef_sweep: [...(sweep.get(b.n) ?? new Map()).entries()].map(([ef, v]) => ({ ef, p50_ms: median(v.ms), recall_at_10: mean(v.recall) })),
+      records: n,
+      build,
+      p50_ms: Object.fromEntries(COLS.map((c) => [c, median(fs.map((f) => f.ms[c]))])) as Record<Column, number>,
+      bm25_overlap_at_10: mean(fs.map((f) => f.bm25_overlap)),
+      bm25_exact_share: fs.filter((f) => f.bm25_exact).length / Math.max(1, fs.length),
+      product_vector_over_keyword_list_share: fs.filter((f) => f.product_candidates).length / Math.max(1, fs.length),
+      hnsw_recall_at_10: mean(fs.map((f) => f.hnsw_recall)),
+      hnsw_tenth_similarity_ratio: mean(fs.map((f) => f.hnsw_tenth)),
+      hnsw_ef_sweep: efs.map((ef) => {
+        const at = fs.flatMap((f) => f.sweep.filter((x) => x.ef === ef));
+        return { ef, p50_ms: median(at.map((x) => x.ms)), recall_at_10: mean(at.map((x) => x.recall)) };
+      }),
     };
   });
   const small = rows[0];
@@ -397,14 +483,14 @@ async function scale(): Promise<void> {
           hnsw_speedup_over_brute_small: small.p50_ms.brute / small.p50_ms.hnsw,
           hnsw_speedup_over_brute_large: large.p50_ms.brute / large.p50_ms.hnsw,
         };
-  report.scale = { queries: queriesN, dim, hnsw: status, hnsw_params: HNSW_PARAMS, lists: LIST_PARAMS, rows, ratios };
-  for (const b of built) b.index.close();
+  report.scale = { queries: queriesN, dim: DIM, hnsw: status, hnsw_params: HNSW_PARAMS, lists: LIST_PARAMS, rows, ratios };
   if (!asJson) {
-    console.log(`\n(b) query latency, ${queriesN} queries alternating between sizes (after 5 warm-up), hashed embedder ${dim} dims; p50 in ms\n`);
+    const build = (r: (typeof rows)[number]) => (r.build.reused ? `reused from ${dir}` : `${fmt(r.build.fts_s, 1)} / ${fmt(r.build.embed_s, 1)} / ${fmt(r.build.hnsw_s, 1)}`);
+    console.log(`\n(b) query latency, ${queriesN} queries alternating between sizes (after 5 warm-up), one process per size, hashed embedder ${DIM} dims; p50 in ms\n`);
     console.log('| records | product query (BM25 + vectors + RRF) | BM25, bounded lists | BM25, every match | HNSW k=10 | exact brute force k=10 | build: FTS + lists / embed / HNSW (s) |');
     console.log('|---|---|---|---|---|---|---|');
     for (const r of rows) {
-      console.log(`| ${r.records.toLocaleString('en-US')} | ${fmt(r.p50_ms.product)} | ${fmt(r.p50_ms.bm25)} | ${fmt(r.p50_ms.bm25_all)} | ${fmt(r.p50_ms.hnsw, 3)} | ${fmt(r.p50_ms.brute)} | ${fmt(r.build.fts_s, 1)} / ${fmt(r.build.embed_s, 1)} / ${fmt(r.build.hnsw_s, 1)} |`);
+      console.log(`| ${r.records.toLocaleString('en-US')} | ${fmt(r.p50_ms.product)} | ${fmt(r.p50_ms.bm25)} | ${fmt(r.p50_ms.bm25_all)} | ${fmt(r.p50_ms.hnsw, 3)} | ${fmt(r.p50_ms.brute)} | ${build(r)} |`);
     }
     console.log('\n| records | bounded BM25 top 10 ∩ every-match top 10 | bounded rankings proven exact | product queries whose vector list ranked the keyword list | HNSW recall@10 vs exact | HNSW 10th similarity / exact 10th |');
     console.log('|---|---|---|---|---|---|');
@@ -431,10 +517,13 @@ async function scale(): Promise<void> {
 }
 
 try {
-  if (parts.includes('eval')) await evaluate();
-  if (parts.includes('scale')) await scale();
-  if (asJson) console.log(JSON.stringify(report, null, 2));
-  else console.log(`\n${report.machine as string}; ${report.date as string}`);
+  if (workerSize !== null) await worker(workerSize, join(indexDir ?? work, `scale-${workerSize}.sqlite`));
+  else {
+    if (parts.includes('eval')) await evaluate();
+    if (parts.includes('scale')) await scale();
+    if (asJson) console.log(JSON.stringify(report, null, 2));
+    else console.log(`\n${report.machine as string}; ${report.date as string}`);
+  }
 } finally {
   rmSync(work, { recursive: true, force: true });
 }
