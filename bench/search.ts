@@ -1,7 +1,7 @@
 // bench/search: kb_query retrieval quality on planted histories, and query latency / vector recall at two index sizes, side by side.
 //
 //   node_modules/.bin/bun bench/search.ts [--sizes 10000,100000] [--queries 60] [--cases 60] [--seed 7] [--filler 0,100000]
-//                                        [--ef 100,500,2000] [--parts eval,scale] [--index-dir DIR] [--json]
+//                                        [--ef 100,500,2000] [--parts eval,scale] [--index-dir DIR] [--max-scored 256] [--json]
 //
 // (a) eval: generatePlantedHistory → the auditor-loop JSONL is read by the real `git-distill ingest` (adapters,
 //     redaction, scoring) → evidence and scores cut into commit folders → the search index → per labelled PR,
@@ -46,6 +46,8 @@ const fillers = flag('filler', '0').split(',').map(Number);
 const efs = args.includes('--ef') ? flag('ef', '').split(',').map(Number) : [];
 /** Keep the scale indexes here and reuse them on the next run (a million records take ~50 minutes to build). */
 const indexDir = args.includes('--index-dir') ? resolve(flag('index-dir', '')) : null;
+/** Score at most this many documents per bounded keyword ranking (LIST_PARAMS.max_scored; read-time only, no rebuild). */
+const maxScored = Number(flag('max-scored', String(LIST_PARAMS.max_scored)));
 /** Internal: this process is the worker of one size (see worker()). */
 const workerSize = args.includes('--worker') ? Number(flag('worker', '')) : null;
 const log = (s: string) => process.stderr.write(`${s}\n`);
@@ -160,7 +162,7 @@ function evalRow(filler: number, documents: number, cases: number, ranks: number
 }
 
 async function evaluateWith(history: ReturnType<typeof generatePlantedHistory>, planted: readonly IndexDocument[], filler: number): Promise<ReturnType<typeof evalRow>> {
-  const index = SearchIndex.open({ path: join(work, `planted-${filler}.sqlite`) });
+  const index = SearchIndex.open({ path: join(work, `planted-${filler}.sqlite`), lists: { ...LIST_PARAMS, max_scored: maxScored } });
   const embedder = createHashedEmbedder(256);
   index.transaction(() => index.addDocuments(planted));
   const runs = generateFiller(filler, seed);
@@ -263,7 +265,7 @@ interface Sized {
 
 /** Build the index of `n` synthetic documents at `path` (or reuse a complete one), then hold every vector for the brute-force column. */
 async function buildSized(n: number, path: string, embedderDim: number): Promise<Sized> {
-  const index = SearchIndex.open({ path });
+  const index = SearchIndex.open({ path, lists: { ...LIST_PARAMS, max_scored: maxScored } });
   const embedder = createHashedEmbedder(embedderDim);
   const reused = index.count() === n && index.getMeta('bench_complete') === 'yes' && existsSync(index.hnswPath);
   let fts_s = 0;
@@ -396,7 +398,7 @@ async function worker(n: number, path: string): Promise<void> {
 
 /** A running worker: its next stdout line, and a line to its stdin. */
 function startWorker(n: number, dir: string) {
-  const proc = Bun.spawn([process.execPath, import.meta.path, '--worker', String(n), '--index-dir', dir, '--seed', String(seed), ...(efs.length > 0 ? ['--ef', efs.join(',')] : [])], {
+  const proc = Bun.spawn([process.execPath, import.meta.path, '--worker', String(n), '--index-dir', dir, '--seed', String(seed), '--max-scored', String(maxScored), ...(efs.length > 0 ? ['--ef', efs.join(',')] : [])], {
     stdin: 'pipe',
     stdout: 'pipe',
     stderr: 'inherit',
@@ -483,7 +485,7 @@ async function scale(): Promise<void> {
           hnsw_speedup_over_brute_small: small.p50_ms.brute / small.p50_ms.hnsw,
           hnsw_speedup_over_brute_large: large.p50_ms.brute / large.p50_ms.hnsw,
         };
-  report.scale = { queries: queriesN, dim: DIM, hnsw: status, hnsw_params: HNSW_PARAMS, lists: LIST_PARAMS, rows, ratios };
+  report.scale = { queries: queriesN, dim: DIM, hnsw: status, hnsw_params: HNSW_PARAMS, lists: { ...LIST_PARAMS, max_scored: maxScored }, rows, ratios };
   if (!asJson) {
     const build = (r: (typeof rows)[number]) => (r.build.reused ? `reused from ${dir}` : `${fmt(r.build.fts_s, 1)} / ${fmt(r.build.embed_s, 1)} / ${fmt(r.build.hnsw_s, 1)}`);
     console.log(`\n(b) query latency, ${queriesN} queries alternating between sizes (after 5 warm-up), one process per size, hashed embedder ${DIM} dims; p50 in ms\n`);
