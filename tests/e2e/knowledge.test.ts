@@ -292,6 +292,12 @@ describe('playbooks and ledger from auditor-loop logs', async () => {
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain('holds files that are not a git-distill export');
     expect(readdirSync(mine)).toEqual(['notes.md']);
+    // A datasets export pointed at the playbooks folder is refused: one kind never replaces the other.
+    const crossed = await cli(repo, ['export', 'sft', '--out', out]);
+    expect(crossed.code).toBe(2);
+    expect(crossed.stderr).toContain(`--out ${out} holds a git-distill playbooks export; a datasets export would replace it`);
+    expect(readdirSync(out)).toEqual(['.git-distill-export']);
+    expect(readFileSync(join(out, '.git-distill-export'), 'utf8')).toBe('git-distill export 1 playbooks\n');
     const tracked = await cli(repo, ['playbooks', 'export', '--out', 'src/auth']);
     expect(tracked.code).toBe(2);
     expect(tracked.stderr).toContain('holds files tracked by the repository');

@@ -63,7 +63,7 @@ async function run(env: CliEnv, values: ParsedValues, positionals: string[]): Pr
     const since = sinceRev === null ? null : { rev: sinceRev, oid: (await resolveCommit(git, sinceRev)).oid };
     await resolveCommit(git, 'HEAD');
     const out = typeof values.out === 'string' ? (isAbsolute(values.out) ? values.out : resolve(env.cwd, values.out)) : join(await git.gitDir(), 'distill', 'export');
-    await assertExportTarget(git, root, out);
+    await assertExportTarget(git, root, out, 'datasets');
 
     const history = await readExportHistory(git, store, since);
     if (history.commits.length === 0) {
@@ -85,7 +85,7 @@ async function run(env: CliEnv, values: ParsedValues, positionals: string[]): Pr
       commits: history.commits.length,
       input_files: history.input_files,
     });
-    writeExportFolder(out, built.files, process.pid);
+    writeExportFolder(out, 'datasets', built.files, process.pid);
 
     if (values.json === true) {
       env.stdout(

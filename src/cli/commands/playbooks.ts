@@ -110,9 +110,9 @@ async function run(env: CliEnv, values: ParsedValues, positionals: string[]): Pr
       // Like a dataset export: the folder is ours, replaced whole (a retired playbook's file goes with it),
       // and by default under the git dir, so the user's checkout is never touched (invariant 7).
       const outDir = typeof values.out === 'string' ? resolve(env.cwd, values.out) : join(await git.gitDir(), 'distill', 'playbooks');
-      await assertExportTarget(git, root, outDir);
+      await assertExportTarget(git, root, outDir, 'playbooks');
       const approved = (await readPlaybooks(store)).filter((p) => p.status === 'approved');
-      writeExportFolder(outDir, new Map(approved.map((p) => [`${p.playbook_id}.md`, renderPlaybookMarkdown(p)])), process.pid);
+      writeExportFolder(outDir, 'playbooks', new Map(approved.map((p) => [`${p.playbook_id}.md`, renderPlaybookMarkdown(p)])), process.pid);
       const files = approved.map((p) => join(outDir, `${p.playbook_id}.md`));
       if (json) env.stdout(JSON.stringify({ out_dir: outDir, files }) + '\n');
       else if (files.length === 0) env.stderr(`git-distill: no approved playbooks: ${outDir} holds none\n  next: git distill playbooks list, then git distill playbooks approve <id>\n`);
