@@ -7,13 +7,19 @@ import { countDocTerms } from './terms.ts';
 export const POSTINGS_SCHEMA = `
 CREATE TABLE IF NOT EXISTS terms (id INTEGER PRIMARY KEY, term TEXT NOT NULL UNIQUE, df INTEGER NOT NULL, stored INTEGER NOT NULL, cut_impact REAL, cut_tie INTEGER);
 CREATE TABLE IF NOT EXISTS postings (term INTEGER NOT NULL, impact REAL NOT NULL, tie INTEGER NOT NULL, doc INTEGER NOT NULL, PRIMARY KEY (term, impact DESC, tie, doc)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS doc_terms (doc INTEGER PRIMARY KEY, doc_id TEXT NOT NULL, content_hash TEXT NOT NULL, len INTEGER NOT NULL, tie INTEGER NOT NULL, record BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS doc_terms (doc INTEGER PRIMARY KEY, doc_id TEXT NOT NULL, content_hash TEXT NOT NULL, len INTEGER NOT NULL, tie INTEGER NOT NULL, record BLOB NOT NULL, vector BLOB);
+CREATE INDEX IF NOT EXISTS doc_terms_unembedded ON doc_terms (doc) WHERE vector IS NULL;
 `;
 
-/** A term record with what ranking needs besides: the doc_id (order of equal scores) and the vector's key. */
+/**
+ * A term record with what ranking needs besides: the doc_id (order of equal scores), the vector's key, and the
+ * vector itself in the index's current embedder (null until embedded): ranked documents' vectors then cost no
+ * read beyond the record's.
+ */
 export interface StoredTermRecord extends TermRecordRow {
   doc_id: string;
   content_hash: string;
+  vector: Uint8Array | null;
 }
 
 /** Where a term's stored list stops: the list holds exactly the documents with the term whose key sorts before it. */
@@ -260,7 +266,7 @@ export class Postings {
   /** Term records of the given documents (ranking then reads nothing from the docs table). */
   readRecords(docs: readonly number[]): Map<number, StoredTermRecord> {
     // values(), not all(): Bun's all() turns BLOB columns into objects an order of magnitude slower on a large file.
-    const rows = this.db.query('SELECT doc, doc_id, content_hash, len, record FROM doc_terms WHERE doc IN (SELECT value FROM json_each(?))').values(JSON.stringify(docs)) as Array<[number, string, string, number, Uint8Array]>;
-    return new Map(rows.map(([doc, doc_id, content_hash, len, record]) => [doc, { doc_id, content_hash, len, record }]));
+    const rows = this.db.query('SELECT doc, doc_id, content_hash, len, record, vector FROM doc_terms WHERE doc IN (SELECT value FROM json_each(?))').values(JSON.stringify(docs)) as Array<[number, string, string, number, Uint8Array, Uint8Array | null]>;
+    return new Map(rows.map(([doc, doc_id, content_hash, len, record, vector]) => [doc, { doc_id, content_hash, len, record, vector }]));
   }
 }

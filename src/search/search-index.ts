@@ -13,7 +13,7 @@ import { Postings, POSTINGS_SCHEMA } from './postings.ts';
 import { HNSW_PARAMS, loadHnsw, scoreExact, type ScoredId } from './vectors.ts';
 
 /** Bump when the tables or the documents built from a folder change: an index of another version is rebuilt. */
-export const INDEX_FORMAT = 2;
+export const INDEX_FORMAT = 3;
 export const SEARCH_DB = 'search.sqlite';
 export const SEARCH_HNSW = 'search.hnsw';
 
@@ -69,6 +69,8 @@ export interface RankedId {
   id: number;
   doc_id: string;
   content_hash: string;
+  /** The vector its term record holds, in the embedder of meta `record_vectors` (null: not embedded yet). */
+  vector: Uint8Array | null;
 }
 
 export interface KeywordSearchResult {
@@ -300,7 +302,12 @@ export class SearchIndex {
     for (const r of rows) q.run(embedderKey, r.content_hash, toBlob(r.vector));
   }
 
-  /** Embed every document that has no vector in `embedder`'s space yet (unchanged text is never embedded twice). */
+  /**
+   * Embed every document that has no vector in `embedder`'s space yet (unchanged text is never embedded twice),
+   * then copy each document's vector into its term record: ranking reads that record anyway, so the vector
+   * list over the keyword list's documents reads nothing more. The records hold one embedder's vectors (meta
+   * `record_vectors`); another embedder's replace them.
+   */
   async embedMissing(embedder: Embedder, batch = 256): Promise<number> {
     const missing = this.missingEmbeddings(embedder.key);
     for (let i = 0; i < missing.length; i += batch) {
@@ -308,6 +315,19 @@ export class SearchIndex {
       const vectors = await embedder.embed(part.map((m) => m.text));
       this.transaction(() => this.putEmbeddings(embedder.key, part.map((m, j) => ({ content_hash: m.content_hash, vector: vectors[j] as Float32Array }))));
     }
+    this.transaction(() => {
+      if (this.getMeta('record_vectors') !== embedder.key) {
+        this.db.exec('UPDATE doc_terms SET vector = NULL WHERE vector IS NOT NULL');
+        this.setMeta('record_vectors', embedder.key);
+      }
+      // Only the records still without one (a partial index holds them), so an incremental sync touches only what it added.
+      this.db
+        .query(
+          `UPDATE doc_terms SET vector = (SELECT e.vector FROM embeddings e WHERE e.embedder = ? AND e.content_hash = doc_terms.content_hash)
+           WHERE doc IN (SELECT doc FROM doc_terms INDEXED BY doc_terms_unembedded WHERE vector IS NULL)`,
+        )
+        .run(embedder.key);
+    });
     return missing.length;
   }
 
@@ -358,7 +378,7 @@ export class SearchIndex {
     const seen = new Map<number, RankedId>();
     const readRecords = (docs: readonly number[]) => {
       const records = this.postings.readRecords(docs);
-      for (const [doc, r] of records) seen.set(doc, { id: doc, doc_id: r.doc_id, content_hash: r.content_hash });
+      for (const [doc, r] of records) seen.set(doc, { id: doc, doc_id: r.doc_id, content_hash: r.content_hash, vector: r.vector });
       return records;
     };
     if (f.sql === '') {
@@ -419,14 +439,20 @@ export class SearchIndex {
     return scoreExact(query, rows.map(([id, vector]) => ({ id, vector: fromBlob(vector) })), k);
   }
 
-  /** Exact inner product against the given documents (the keyword list's, which carry their vectors' keys). */
+  /**
+   * Exact inner product against the given documents (the keyword list's): their vectors come with their term
+   * records when those hold `embedderKey`'s, else from the embeddings table by content hash.
+   */
   vectorSearchAmong(embedderKey: string, query: Float32Array, docs: readonly RankedId[], k: number): { hits: ScoredId[]; info: VectorSearchInfo } {
-    const rows = this.db
-      .query('SELECT content_hash, vector FROM embeddings WHERE embedder = ? AND content_hash IN (SELECT value FROM json_each(?))')
-      .values(embedderKey, JSON.stringify(docs.map((d) => d.content_hash))) as Array<[string, Uint8Array]>;
+    const inRecords = this.getMeta('record_vectors') === embedderKey;
+    const lacking = docs.filter((d) => !inRecords || d.vector === null).map((d) => d.content_hash);
+    const rows =
+      lacking.length === 0
+        ? []
+        : (this.db.query('SELECT content_hash, vector FROM embeddings WHERE embedder = ? AND content_hash IN (SELECT value FROM json_each(?))').values(embedderKey, JSON.stringify(lacking)) as Array<[string, Uint8Array]>);
     const vectors = new Map(rows.map(([hash, vector]) => [hash, fromBlob(vector)]));
     const candidates = docs.flatMap((d) => {
-      const vector = vectors.get(d.content_hash);
+      const vector = inRecords && d.vector !== null ? fromBlob(d.vector) : vectors.get(d.content_hash);
       return vector === undefined ? [] : [{ id: d.id, vector }];
     });
     return { hits: scoreExact(query, candidates, k), info: { method: 'candidates', candidates: docs.length } };

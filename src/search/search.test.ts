@@ -167,6 +167,33 @@ describe('the index', () => {
     index.close();
   });
 
+  test('term records carry the current embedder\'s vectors: the keyword list\'s cost no other read, and agree with the table', async () => {
+    const docs = Array.from({ length: 40 }, (_, i) => doc(`v${String(i).padStart(2, '0')}`, `retry backoff item${i} word${(i * 7) % 11}`));
+    const { index, embedder } = await filledIndex('record-vectors', docs);
+    const keyword = index.keywordSearch(['retry', 'word3'], {}, 20).hits;
+    expect(keyword.length).toBe(20);
+    expect(keyword.every((h) => h.vector !== null && h.vector.byteLength === 64 * 4)).toBe(true);
+    const [q] = await embedder.embed(['retry word3']);
+    const fromRecords = index.vectorSearchAmong(embedder.key, q as Float32Array, keyword, 20).hits;
+    // The same documents without their record vectors: read by content hash from the embeddings table.
+    const fromTable = index.vectorSearchAmong(embedder.key, q as Float32Array, keyword.map((h) => ({ ...h, vector: null })), 20).hits;
+    expect(fromRecords).toEqual(fromTable);
+    expect(fromRecords).toEqual(index.exactVectorSearch(embedder.key, q as Float32Array, {}, 40).filter((h) => keyword.some((k) => k.id === h.id)));
+    // Another embedder replaces the records' vectors; until then a query in its space reads the table.
+    const other = createHashedEmbedder(32);
+    const [q32] = await other.embed(['retry word3']);
+    expect(index.vectorSearchAmong(other.key, q32 as Float32Array, keyword, 20).hits).toEqual([]);
+    await index.embedMissing(other);
+    const again = index.keywordSearch(['retry', 'word3'], {}, 20).hits;
+    expect(again.every((h) => h.vector?.byteLength === 32 * 4)).toBe(true);
+    expect(index.vectorSearchAmong(other.key, q32 as Float32Array, again, 20).hits).toEqual(index.vectorSearchAmong(other.key, q32 as Float32Array, again.map((h) => ({ ...h, vector: null })), 20).hits);
+    // A document added later has no vector in its record until embedded, and is still scored from the table.
+    index.transaction(() => index.addDocuments([doc('late', 'retry word3 late')]));
+    const late = index.keywordSearch(['retry', 'word3'], {}, 41).hits.find((h) => h.doc_id === 'late');
+    expect(late?.vector).toBeNull();
+    index.close();
+  });
+
   test('the HNSW side agrees with exact search and follows adds and deletes', async () => {
     const docs = Array.from({ length: 300 }, (_, i) => doc(`d${String(i).padStart(3, '0')}`, `topic${i % 17} item${i} word${(i * 7) % 23}`));
     const { index, embedder } = await filledIndex('hnsw', docs);
