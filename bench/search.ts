@@ -8,8 +8,9 @@
 //     the kb_query runner's snapshot and the pure check; the planted run's rank among the findings gives
 //     recall@5 and MRR. A "newest rejection on the file first" ordering is printed beside it for reference.
 //     With --filler N the same index also holds N runs on other files in the planted runs' own words.
-// (b) scale: synthetic documents at each size in their own index, each held by its own worker process (as one
-//     `git distill query` process holds one index); the same queries alternate between sizes.
+// (b) scale: synthetic documents at each size in their own index; the same queries alternate between sizes.
+//     Two phases, each with one worker process per size: the vector reference (HNSW, brute force), then the
+//     product's queries in processes that hold only the index, as one `git distill query` process does.
 //     Columns: the product's query (BM25 + vectors + fusion, default config), BM25 alone (bounded lists), BM25
 //     scoring every match (the exhaustive path), the HNSW graph, and an exact brute-force scan over every vector
 //     held in one Float32Array; the bounded BM25's overlap with the exhaustive one, and HNSW's recall@10
@@ -48,8 +49,9 @@ const efs = args.includes('--ef') ? flag('ef', '').split(',').map(Number) : [];
 const indexDir = args.includes('--index-dir') ? resolve(flag('index-dir', '')) : null;
 /** Score at most this many documents per bounded keyword ranking (LIST_PARAMS.max_scored; read-time only, no rebuild). */
 const maxScored = Number(flag('max-scored', String(LIST_PARAMS.max_scored)));
-/** Internal: this process is the worker of one size (see worker()). */
+/** Internal: this process is the worker of one size (see worker()), in one role. */
 const workerSize = args.includes('--worker') ? Number(flag('worker', '')) : null;
+const workerRole = flag('role', 'query') as WorkerRole;
 const log = (s: string) => process.stderr.write(`${s}\n`);
 const work = mkdtempSync(join(tmpdir(), 'gd-bench-search-'));
 const report: Record<string, unknown> = { date: new Date().toISOString(), machine: machine() };
@@ -258,13 +260,14 @@ function syntheticDoc(i: number, rnd: () => number): IndexDocument {
 interface Sized {
   n: number;
   index: SearchIndex;
+  /** Every vector, for the brute-force column (empty unless asked for). */
   matrix: Float32Array;
   ids: Int32Array;
   build: { fts_s: number; embed_s: number; hnsw_s: number; reused: boolean };
 }
 
-/** Build the index of `n` synthetic documents at `path` (or reuse a complete one), then hold every vector for the brute-force column. */
-async function buildSized(n: number, path: string, embedderDim: number): Promise<Sized> {
+/** Build the index of `n` synthetic documents at `path` (or reuse a complete one); with `matrix`, hold every vector for the brute-force column. */
+async function buildSized(n: number, path: string, embedderDim: number, matrix: boolean): Promise<Sized> {
   const index = SearchIndex.open({ path, lists: { ...LIST_PARAMS, max_scored: maxScored } });
   const embedder = createHashedEmbedder(embedderDim);
   const reused = index.count() === n && index.getMeta('bench_complete') === 'yes' && existsSync(index.hnswPath);
@@ -291,20 +294,21 @@ async function buildSized(n: number, path: string, embedderDim: number): Promise
     index.setMeta('bench_complete', 'yes');
     log(`scale ${n}: built (fts ${fmt(fts_s)} s, embed ${fmt(embed_s)} s, hnsw ${fmt(hnsw_s)} s)`);
   }
+  if (!matrix) return { n, index, matrix: new Float32Array(0), ids: new Int32Array(0), build: { fts_s, embed_s, hnsw_s, reused } };
   // The brute-force column's vectors, all in one Float32Array (the fastest exact scan this runtime can do),
   // filled a chunk at a time so no million small arrays are ever alive at once.
   const docs = index.listDocuments({});
-  const matrix = new Float32Array(docs.length * embedderDim);
+  const all = new Float32Array(docs.length * embedderDim);
   const ids = new Int32Array(docs.length);
   for (let i = 0; i < docs.length; i += 10_000) {
     const chunk = docs.slice(i, i + 10_000);
     const vectors = await embedder.embed(chunk.map((d) => d.text));
     chunk.forEach((d, j) => {
-      matrix.set(vectors[j] as Float32Array, (i + j) * embedderDim);
+      all.set(vectors[j] as Float32Array, (i + j) * embedderDim);
       ids[i + j] = d.id;
     });
   }
-  return { n, index, matrix, ids, build: { fts_s, embed_s, hnsw_s, reused } };
+  return { n, index, matrix: all, ids, build: { fts_s, embed_s, hnsw_s, reused } };
 }
 
 function bruteForce(s: Sized, q: Float32Array, k: number, dim: number): ScoredId[] {
@@ -321,25 +325,30 @@ const DIM = 256;
 const COLS = ['product', 'bm25', 'bm25_all', 'hnsw', 'brute'] as const;
 type Column = (typeof COLS)[number];
 
-/** One query's figures on one size, as a worker reports them. */
+type WorkerRole = 'query' | 'vector';
+
+/** One query's figures on one size: a query worker fills the product's and BM25's, a vector worker the rest. */
 interface QueryFigures {
-  ms: Record<Column, number>;
-  hnsw_recall: number;
-  hnsw_tenth: number;
-  bm25_overlap: number;
-  bm25_exact: boolean;
-  product_candidates: boolean;
-  sweep: Array<{ ef: number; ms: number; recall: number }>;
+  ms: Partial<Record<Column, number>>;
+  hnsw_recall?: number;
+  hnsw_tenth?: number;
+  bm25_overlap?: number;
+  bm25_exact?: boolean;
+  product_candidates?: boolean;
+  sweep?: Array<{ ef: number; ms: number; recall: number }>;
 }
 
 /**
  * A worker holds one size's index, as a `git distill query` process holds its own: nothing of the other sizes
  * and none of the build's garbage shares its heap (a heap holding a million small objects made every query of
- * a process about three times slower, whichever index it asked). Protocol: one JSON line `{ready, build}`,
- * then per query text read on stdin one JSON line of QueryFigures.
+ * a process about three times slower, whichever index it asked). A `query` worker times what the product does;
+ * a `vector` worker holds the HNSW graph and every vector for the brute-force reference, whose scan of the
+ * whole matrix (1 GB at a million records) between queries would otherwise evict the caches the next query
+ * runs in (measured: the million-record product query 14 ms alone, 20 ms after each scan). Protocol: one JSON
+ * line `{ready, build}`, then per query text read on stdin one JSON line of QueryFigures.
  */
-async function worker(n: number, path: string): Promise<void> {
-  const b = await buildSized(n, path, DIM);
+async function worker(n: number, path: string, role: WorkerRole): Promise<void> {
+  const b = await buildSized(n, path, DIM, role === 'vector');
   Bun.gc(true);
   const embedder = createHashedEmbedder(DIM);
   const config = defaultConfig().search;
@@ -349,11 +358,15 @@ async function worker(n: number, path: string): Promise<void> {
   for await (const line of console) {
     if (line.trim() === '') continue;
     const text = JSON.parse(line) as string;
+    process.stdout.write(`${JSON.stringify(role === 'query' ? await queryFigures(text) : await vectorFigures(text))}\n`);
+  }
+  b.index.close();
+
+  async function queryFigures(text: string): Promise<QueryFigures> {
     const terms = buildFtsQuery(text).terms;
-    const ms = {} as Record<Column, number>;
     let s = performance.now();
     const product = await runSearch(b.index, embedder, { text, k: 10, filters: {} }, config);
-    ms.product = performance.now() - s;
+    const ms: QueryFigures['ms'] = { product: performance.now() - s };
     s = performance.now();
     const bounded = b.index.keywordSearch(terms, {}, config.candidates);
     ms.bm25 = performance.now() - s;
@@ -361,15 +374,24 @@ async function worker(n: number, path: string): Promise<void> {
     // A filter every document passes takes the exhaustive path: every match scored.
     const all = b.index.keywordSearch(terms, { kinds: DOC_KINDS }, config.candidates);
     ms.bm25_all = performance.now() - s;
+    return {
+      ms,
+      bm25_overlap: overlap(bounded.hits.slice(0, 10).map((h) => h.doc_id), all.hits.slice(0, 10).map((h) => h.doc_id)),
+      bm25_exact: bounded.info.exact,
+      product_candidates: product.vector.method === 'candidates',
+    };
+  }
+
+  async function vectorFigures(text: string): Promise<QueryFigures> {
     const [q] = await embedder.embed([text]);
-    s = performance.now();
+    let s = performance.now();
     const approx = await b.index.vectorSearch(embedder.key, q as Float32Array, {}, 10, 0);
-    ms.hnsw = performance.now() - s;
+    const ms: QueryFigures['ms'] = { hnsw: performance.now() - s };
     s = performance.now();
     const exact = bruteForce(b, q as Float32Array, 10, DIM);
     ms.brute = performance.now() - s;
     const got = new Set(approx.hits.map((h) => h.id));
-    const sweep: QueryFigures['sweep'] = [];
+    const sweep: NonNullable<QueryFigures['sweep']> = [];
     if (ctor !== null) {
       const graph = b.index.syncHnsw(embedder.key, ctor, DIM);
       for (const ef of efs) {
@@ -381,24 +403,19 @@ async function worker(n: number, path: string): Promise<void> {
         sweep.push({ ef, ms: took, recall: exact.filter((h) => found.has(h.id)).length / Math.max(1, exact.length) });
       }
     }
-    const figures: QueryFigures = {
+    return {
       ms,
       hnsw_recall: exact.filter((h) => got.has(h.id)).length / Math.max(1, exact.length),
       // How near HNSW's 10th neighbour is to the true 10th: a miss among near-ties costs little.
       hnsw_tenth: (approx.hits[approx.hits.length - 1]?.score ?? 0) / Math.max(1e-9, exact[exact.length - 1]?.score ?? 1),
-      bm25_overlap: overlap(bounded.hits.slice(0, 10).map((h) => h.doc_id), all.hits.slice(0, 10).map((h) => h.doc_id)),
-      bm25_exact: bounded.info.exact,
-      product_candidates: product.vector.method === 'candidates',
       sweep,
     };
-    process.stdout.write(`${JSON.stringify(figures)}\n`);
   }
-  b.index.close();
 }
 
 /** A running worker: its next stdout line, and a line to its stdin. */
-function startWorker(n: number, dir: string) {
-  const proc = Bun.spawn([process.execPath, import.meta.path, '--worker', String(n), '--index-dir', dir, '--seed', String(seed), '--max-scored', String(maxScored), ...(efs.length > 0 ? ['--ef', efs.join(',')] : [])], {
+function startWorker(n: number, dir: string, role: WorkerRole) {
+  const proc = Bun.spawn([process.execPath, import.meta.path, '--worker', String(n), '--role', role, '--index-dir', dir, '--seed', String(seed), '--max-scored', String(maxScored), ...(efs.length > 0 ? ['--ef', efs.join(',')] : [])], {
     stdin: 'pipe',
     stdout: 'pipe',
     stderr: 'inherit',
@@ -415,7 +432,7 @@ function startWorker(n: number, dir: string) {
         return JSON.parse(line);
       }
       const { value, done } = await reader.read();
-      if (done) throw new Error(`bench worker for ${n} records exited (code ${await proc.exited}) before answering`);
+      if (done) throw new Error(`bench ${role} worker for ${n} records exited (code ${await proc.exited}) before answering`);
       buffered += decoder.decode(value, { stream: true });
     }
   };
@@ -432,41 +449,49 @@ async function scale(): Promise<void> {
   if (!status.available) log(`hnswlib-node is not available (${status.error}): the hnsw column falls back to exact scoring`);
   const dir = indexDir ?? join(work, 'scale');
   mkdirSync(dir, { recursive: true });
-  // Built one after another (build times are not shared out between sizes), then all held open.
-  const workers: Array<{ n: number; w: ReturnType<typeof startWorker>; build: Sized['build'] }> = [];
-  for (const n of sizes) {
-    const w = startWorker(n, dir);
-    const ready = (await w.next()) as { build: Sized['build'] };
-    workers.push({ n, w, build: ready.build });
-  }
   const rnd = mulberry32(seed + 5);
   const queries = Array.from({ length: queriesN + 5 }, () => Array.from({ length: 2 + Math.floor(rnd() * 4) }, () => zipfWord(rnd)).join(' '));
-  const figures = new Map<number, QueryFigures[]>(sizes.map((n) => [n, []]));
-  // Round-robin: each query runs on every size before the next query, so load on the machine hits all alike.
-  for (const [qi, text] of queries.entries()) {
-    for (const { n, w } of workers) {
-      const f = await w.ask(text);
-      if (qi >= 5) figures.get(n)?.push(f);
+  const figures = new Map<number, QueryFigures[]>(sizes.map((n) => [n, queries.slice(5).map(() => ({ ms: {} }))]));
+  const builds = new Map<number, Sized['build']>();
+  // The vector phase first (its workers build any index missing, one size after another, so build times are not
+  // shared out), then the query phase in fresh processes. In each, every query runs on every size before the
+  // next query, so load on the machine hits all sizes alike.
+  for (const role of ['vector', 'query'] as const) {
+    const workers: Array<{ n: number; w: ReturnType<typeof startWorker> }> = [];
+    for (const n of sizes) {
+      const w = startWorker(n, dir, role);
+      const ready = (await w.next()) as { build: Sized['build'] };
+      if (!builds.has(n)) builds.set(n, ready.build);
+      workers.push({ n, w });
+    }
+    for (const [qi, text] of queries.entries()) {
+      for (const { n, w } of workers) {
+        const f = await w.ask(text);
+        if (qi < 5) continue;
+        const into = figures.get(n)?.[qi - 5] as QueryFigures;
+        Object.assign(into, { ...f, ms: { ...into.ms, ...f.ms } });
+      }
+    }
+    for (const { w } of workers) {
+      w.proc.stdin.end();
+      await w.proc.exited;
     }
   }
-  for (const { w } of workers) {
-    w.proc.stdin.end();
-    await w.proc.exited;
-  }
   const mean = (xs: number[]) => xs.reduce((x, y) => x + y, 0) / Math.max(1, xs.length);
-  const rows = workers.map(({ n, build }) => {
+  const rows = sizes.map((n) => {
+    const build = builds.get(n) as Sized['build'];
     const fs = figures.get(n) ?? [];
     return {
       records: n,
       build,
-      p50_ms: Object.fromEntries(COLS.map((c) => [c, median(fs.map((f) => f.ms[c]))])) as Record<Column, number>,
-      bm25_overlap_at_10: mean(fs.map((f) => f.bm25_overlap)),
+      p50_ms: Object.fromEntries(COLS.map((c) => [c, median(fs.map((f) => f.ms[c] ?? Number.NaN))])) as Record<Column, number>,
+      bm25_overlap_at_10: mean(fs.map((f) => f.bm25_overlap ?? 0)),
       bm25_exact_share: fs.filter((f) => f.bm25_exact).length / Math.max(1, fs.length),
       product_vector_over_keyword_list_share: fs.filter((f) => f.product_candidates).length / Math.max(1, fs.length),
-      hnsw_recall_at_10: mean(fs.map((f) => f.hnsw_recall)),
-      hnsw_tenth_similarity_ratio: mean(fs.map((f) => f.hnsw_tenth)),
+      hnsw_recall_at_10: mean(fs.map((f) => f.hnsw_recall ?? 0)),
+      hnsw_tenth_similarity_ratio: mean(fs.map((f) => f.hnsw_tenth ?? 0)),
       hnsw_ef_sweep: efs.map((ef) => {
-        const at = fs.flatMap((f) => f.sweep.filter((x) => x.ef === ef));
+        const at = fs.flatMap((f) => (f.sweep ?? []).filter((x) => x.ef === ef));
         return { ef, p50_ms: median(at.map((x) => x.ms)), recall_at_10: mean(at.map((x) => x.recall)) };
       }),
     };
@@ -488,7 +513,7 @@ async function scale(): Promise<void> {
   report.scale = { queries: queriesN, dim: DIM, hnsw: status, hnsw_params: HNSW_PARAMS, lists: { ...LIST_PARAMS, max_scored: maxScored }, rows, ratios };
   if (!asJson) {
     const build = (r: (typeof rows)[number]) => (r.build.reused ? `reused from ${dir}` : `${fmt(r.build.fts_s, 1)} / ${fmt(r.build.embed_s, 1)} / ${fmt(r.build.hnsw_s, 1)}`);
-    console.log(`\n(b) query latency, ${queriesN} queries alternating between sizes (after 5 warm-up), one process per size, hashed embedder ${DIM} dims; p50 in ms\n`);
+    console.log(`\n(b) query latency, ${queriesN} queries alternating between sizes (after 5 warm-up); per size one process for the vector reference, then one for the product's queries; hashed embedder ${DIM} dims; p50 in ms\n`);
     console.log('| records | product query (BM25 + vectors + RRF) | BM25, bounded lists | BM25, every match | HNSW k=10 | exact brute force k=10 | build: FTS + lists / embed / HNSW (s) |');
     console.log('|---|---|---|---|---|---|---|');
     for (const r of rows) {
@@ -519,7 +544,7 @@ async function scale(): Promise<void> {
 }
 
 try {
-  if (workerSize !== null) await worker(workerSize, join(indexDir ?? work, `scale-${workerSize}.sqlite`));
+  if (workerSize !== null) await worker(workerSize, join(indexDir ?? work, `scale-${workerSize}.sqlite`), workerRole);
   else {
     if (parts.includes('eval')) await evaluate();
     if (parts.includes('scale')) await scale();
