@@ -169,7 +169,7 @@ async function evaluateWith(history: ReturnType<typeof generatePlantedHistory>, 
   index.transaction(() => index.addDocuments(planted));
   const runs = generateFiller(filler, seed);
   for (let i = 0; i < runs.length; i += 10_000) index.transaction(() => index.addDocuments(fillerDocuments(runs.slice(i, i + 10_000))));
-  await index.embedMissing(embedder, 5000);
+  await index.embedMissing(embedder, { batch: 5000 });
   log(`eval: ${index.count()} documents indexed (${filler} filler runs)`);
   const config = defaultConfig();
   const ranks: number[] = [];
@@ -285,7 +285,7 @@ async function buildSized(n: number, path: string, embedderDim: number, matrix: 
     }
     fts_s = (performance.now() - t) / 1000;
     t = performance.now();
-    await index.embedMissing(embedder, 5000);
+    await index.embedMissing(embedder, { batch: 5000 });
     embed_s = (performance.now() - t) / 1000;
     t = performance.now();
     const [probe] = await embedder.embed(['warm']);

@@ -5,6 +5,7 @@ import type { Git } from '../io/git.ts';
 import type { DistillStore } from '../store/store.ts';
 import { createEmbedder, type Embedder, type FetchLike } from './embedders.ts';
 import { SEARCH_DB, SearchIndex } from './search-index.ts';
+import { vectorListWithinKeywordList } from './search.ts';
 import { syncIndex, type SyncReport } from './sync.ts';
 
 export { runSearch, type SearchHit, type SearchRequest, type SearchResult } from './search.ts';
@@ -48,7 +49,10 @@ export async function openSearch(opts: OpenSearchOptions): Promise<OpenedSearch>
   const embedder = createEmbedder(opts.config.search.embedder, opts.env, opts.fetch);
   const index = SearchIndex.open({ path });
   try {
-    const sync = await syncIndex(index, { store: opts.store, changedPaths: (a, b) => changedPaths(opts.git, a, b) }, embedder, { full: opts.rebuild === true });
+    const sync = await syncIndex(index, { store: opts.store, changedPaths: (a, b) => changedPaths(opts.git, a, b) }, embedder, {
+      full: opts.rebuild === true,
+      recordVectors: vectorListWithinKeywordList(opts.config.search, embedder),
+    });
     return { index, embedder, sync, close: () => index.close() };
   } catch (error) {
     index.close();

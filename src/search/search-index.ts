@@ -306,20 +306,25 @@ export class SearchIndex {
    * Embed every document that has no vector in `embedder`'s space yet (unchanged text is never embedded twice),
    * then copy each document's vector into its term record: ranking reads that record anyway, so the vector
    * list over the keyword list's documents reads nothing more. The records hold one embedder's vectors (meta
-   * `record_vectors`); another embedder's replace them.
+   * `record_vectors`); another embedder's replace them. With `recordVectors` false (the config never computes
+   * the vector list over the keyword list, e.g. an HTTP model weighted 1) they hold none: a 1,024-dim vector
+   * would only make every record ranking reads four times larger.
    */
-  async embedMissing(embedder: Embedder, batch = 256): Promise<number> {
+  async embedMissing(embedder: Embedder, opts: { batch?: number; recordVectors?: boolean } = {}): Promise<number> {
+    const batch = opts.batch ?? 256;
     const missing = this.missingEmbeddings(embedder.key);
     for (let i = 0; i < missing.length; i += batch) {
       const part = missing.slice(i, i + batch);
       const vectors = await embedder.embed(part.map((m) => m.text));
       this.transaction(() => this.putEmbeddings(embedder.key, part.map((m, j) => ({ content_hash: m.content_hash, vector: vectors[j] as Float32Array }))));
     }
+    const wanted = opts.recordVectors === false ? '' : embedder.key;
     this.transaction(() => {
-      if (this.getMeta('record_vectors') !== embedder.key) {
+      if (this.getMeta('record_vectors') !== wanted) {
         this.db.exec('UPDATE doc_terms SET vector = NULL WHERE vector IS NOT NULL');
-        this.setMeta('record_vectors', embedder.key);
+        this.setMeta('record_vectors', wanted);
       }
+      if (wanted === '') return;
       // Only the records still without one (a partial index holds them), so an incremental sync touches only what it added.
       this.db
         .query(

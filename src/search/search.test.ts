@@ -11,7 +11,7 @@ import type { IndexDocument } from './documents.ts';
 import { computeHashedVector, createHashedEmbedder } from './embedders.ts';
 import { buildFtsQuery } from './fts-query.ts';
 import { fuseRankings } from './fusion.ts';
-import { runSearch } from './search.ts';
+import { runSearch, vectorListWithinKeywordList } from './search.ts';
 import { SearchIndex } from './search-index.ts';
 import { buildSnippet } from './snippet.ts';
 import { scoreExact } from './vectors.ts';
@@ -191,6 +191,30 @@ describe('the index', () => {
     index.transaction(() => index.addDocuments([doc('late', 'retry word3 late')]));
     const late = index.keywordSearch(['retry', 'word3'], {}, 41).hits.find((h) => h.doc_id === 'late');
     expect(late?.vector).toBeNull();
+    index.close();
+  });
+
+  test('records hold no vectors when the vector list is never computed over the keyword list', async () => {
+    const config = defaultConfig().search;
+    const hashed = createHashedEmbedder(64);
+    const model = { key: 'ollama:http://127.0.0.1:11434:nomic-embed-text', embed: hashed.embed };
+    // The hashed embedder weighted 0.3: an outsider gets at most 0.3/61, under the 100th keyword hit's 1/160.
+    expect(vectorListWithinKeywordList(config, hashed)).toBe(true);
+    // A model weighted 1 (the default for HTTP embedders) or a hashed one weighted like the keyword list: never.
+    expect(vectorListWithinKeywordList(config, model)).toBe(false);
+    expect(vectorListWithinKeywordList({ ...config, weights: { keyword: 1, vector: 1 } }, hashed)).toBe(false);
+    const docs = Array.from({ length: 12 }, (_, i) => doc(`n${String(i).padStart(2, '0')}`, `retry backoff item${i}`));
+    const { index, embedder } = await filledIndex('no-record-vectors', docs);
+    expect(index.keywordSearch(['retry'], {}, 12).hits.every((h) => h.vector !== null)).toBe(true);
+    await index.embedMissing(embedder, { recordVectors: false });
+    const hits = index.keywordSearch(['retry'], {}, 12).hits;
+    expect(hits.every((h) => h.vector === null)).toBe(true);
+    expect(index.getMeta('record_vectors')).toBe('');
+    // Still ranked, from the embeddings table.
+    const [q] = await embedder.embed(['retry item3']);
+    expect(index.vectorSearchAmong(embedder.key, q as Float32Array, hits, 3).hits[0]?.id).toBe(hits.find((h) => h.doc_id === 'n03')?.id);
+    await index.embedMissing(embedder);
+    expect(index.keywordSearch(['retry'], {}, 12).hits.every((h) => h.vector?.byteLength === 64 * 4)).toBe(true);
     index.close();
   });
 

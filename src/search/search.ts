@@ -48,6 +48,15 @@ export function vectorWeight(config: SearchConfig, embedder: Embedder): number {
   return embedder.key.startsWith('hashed-') ? 0.3 : 1;
 }
 
+/**
+ * Whether a full keyword list bounds the vector list: a document only the vector list holds scores at most
+ * w_v / (k + 1) in fusion; when that is below what the keyword list's n-th gets, w_k / (k + n), no such document
+ * can reach the fused top n, and the vector list need only order the keyword list's documents.
+ */
+export function vectorListWithinKeywordList(config: SearchConfig, embedder: Embedder, n = config.candidates): boolean {
+  return vectorWeight(config, embedder) / (RRF_K + 1) < config.weights.keyword / (RRF_K + n);
+}
+
 /** Longer queries than this are embedded by their start (an HTTP embedder has a context limit too). */
 const MAX_EMBED_QUERY_CHARS = 8000;
 
@@ -62,12 +71,8 @@ export async function runSearch(index: SearchIndex, embedder: Embedder, request:
   const { hits: keyword, info: keywordInfo } = index.keywordSearch(fts.terms, request.filters, n);
   const [queryVector] = await embedder.embed([request.text.slice(0, MAX_EMBED_QUERY_CHARS)]);
   const weights = { keyword: config.weights.keyword, vector: vectorWeight(config, embedder) };
-  // A document only the vector list holds scores at most w_v / (k + 1) in fusion; when that is below what the
-  // keyword list's n-th gets, w_k / (k + n), and the keyword list is full, no such document can reach the fused
-  // top n: the vector list then only orders the keyword list's documents, and is computed over them alone.
-  const outsidersCanRank = weights.vector / (RRF_K + 1) >= weights.keyword / (RRF_K + n);
   const vector =
-    keyword.length >= n && !outsidersCanRank
+    keyword.length >= n && vectorListWithinKeywordList(config, embedder, n)
       ? index.vectorSearchAmong(embedder.key, queryVector as Float32Array, keyword, n)
       : await index.vectorSearch(embedder.key, queryVector as Float32Array, request.filters, n, config.exact_max);
   const docIds = new Map<number, string>(keyword.map((d) => [d.id, d.doc_id]));

@@ -34,12 +34,13 @@ const why = (e: unknown) => (e instanceof Error ? e.message.split('\n')[0] ?? e.
  * Bring the index to the distill branch's head. Distilling a commit changes only its folder (and derived
  * files), so catching up re-reads just the folders that changed since the indexed head; `full` re-reads all.
  */
-export async function syncIndex(index: SearchIndex, source: SyncSource, embedder: Embedder, opts: { full?: boolean } = {}): Promise<SyncReport> {
+export async function syncIndex(index: SearchIndex, source: SyncSource, embedder: Embedder, opts: { full?: boolean; recordVectors?: boolean } = {}): Promise<SyncReport> {
   const head = await source.store.head();
   const indexed = index.getMeta('indexed_head');
   const report: SyncReport = { mode: 'none', head, sources_indexed: 0, playbooks_indexed: 0, documents: 0, embedded: 0, skipped: [] };
   const embedderChanged = index.getMeta('embedder') !== embedder.key;
-  if (opts.full !== true && indexed === (head ?? '') && !embedderChanged) {
+  const recordVectorsChanged = index.getMeta('record_vectors') !== (opts.recordVectors === false ? '' : embedder.key);
+  if (opts.full !== true && indexed === (head ?? '') && !embedderChanged && !recordVectorsChanged) {
     report.documents = index.count();
     return report;
   }
@@ -102,7 +103,7 @@ export async function syncIndex(index: SearchIndex, source: SyncSource, embedder
     }
   });
   if (embedderChanged) index.resetVectors();
-  report.embedded = await index.embedMissing(embedder);
+  report.embedded = await index.embedMissing(embedder, { recordVectors: opts.recordVectors !== false });
   index.transaction(() => {
     index.setMeta('indexed_head', head ?? '');
     index.setMeta('embedder', embedder.key);

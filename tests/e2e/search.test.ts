@@ -1,5 +1,6 @@
 // End-to-end search in real repositories: kb-query names a past rejection, reindex on a clone equals the incremental index, determinism, playbooks, filters.
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { Database } from 'bun:sqlite';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -173,6 +174,31 @@ describe('keeping the index current', () => {
     } finally {
       await s.repo.git.run(['checkout', '--', '.distill/config.json']);
     }
+  });
+  test('term records hold vectors only while the config ranks the vector list within the keyword list', async () => {
+    const recordVectors = () => {
+      const db = new Database(join(s.repo.dir, '.distill', 'cache', 'search.sqlite'), { readonly: true });
+      try {
+        const meta = db.query("SELECT value FROM meta WHERE key = 'record_vectors'").get() as { value: string } | null;
+        const held = db.query('SELECT count(*) AS n FROM doc_terms WHERE vector IS NOT NULL').get() as { n: number };
+        return { meta: meta?.value ?? null, held: held.n };
+      } finally {
+        db.close();
+      }
+    };
+    const before = await json(['query', 'retry', '--json']);
+    expect(recordVectors()).toEqual({ meta: 'hashed-ngram@1:256', held: before.index.documents });
+    // Vectors weighted like keywords: an outsider could rank, so the vector list searches every document.
+    writeFileSync(join(s.repo.dir, '.distill', 'config.json'), JSON.stringify({ schema_version: 1, sources: [{ path: 'data/_kb/*.jsonl' }], search: { weights: { keyword: 1, vector: 1 } } }) + '\n');
+    try {
+      await json(['query', 'retry', '--json']);
+      expect(recordVectors()).toEqual({ meta: '', held: 0 });
+    } finally {
+      await s.repo.git.run(['checkout', '--', '.distill/config.json']);
+    }
+    const after = await json(['query', 'retry', '--json']);
+    expect(recordVectors()).toEqual({ meta: 'hashed-ngram@1:256', held: after.index.documents });
+    expect(after.results).toEqual(before.results);
   });
 });
 
