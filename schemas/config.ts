@@ -109,6 +109,11 @@ export const SearchConfigSchema = z.strictObject({
   candidates: z.int().min(10).max(1000).default(100),
   /** At or below this many candidate vectors, score exactly instead of asking HNSW. */
   exact_max: z.int().min(0).default(2_000),
+  /**
+   * Documents an unfiltered keyword ranking scores in full, at most (never fewer than `candidates`): more finds a
+   * document that sits in few of the query's word lists at a large history, for more time per query.
+   */
+  max_scored: z.int().min(10).max(100_000).default(256),
 });
 export type SearchConfig = z.infer<typeof SearchConfigSchema>;
 export const ExportConfigSchema = z.strictObject({

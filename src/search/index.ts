@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { DistillConfig } from '../../schemas/config.ts';
 import type { Git } from '../io/git.ts';
 import type { DistillStore } from '../store/store.ts';
+import { LIST_PARAMS } from './bm25.ts';
 import { createEmbedder, type Embedder, type FetchLike } from './embedders.ts';
 import { SEARCH_DB, SearchIndex } from './search-index.ts';
 import { vectorListWithinKeywordList } from './search.ts';
@@ -47,7 +48,7 @@ export async function openSearch(opts: OpenSearchOptions): Promise<OpenedSearch>
   const path = searchIndexPath(opts.repo_root);
   if (opts.rebuild === true) SearchIndex.remove(path);
   const embedder = createEmbedder(opts.config.search.embedder, opts.env, opts.fetch);
-  const index = SearchIndex.open({ path });
+  const index = SearchIndex.open({ path, lists: { ...LIST_PARAMS, max_scored: opts.config.search.max_scored } });
   try {
     const sync = await syncIndex(index, { store: opts.store, changedPaths: (a, b) => changedPaths(opts.git, a, b) }, embedder, {
       full: opts.rebuild === true,

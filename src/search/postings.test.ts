@@ -103,6 +103,24 @@ describe('bounded keyword ranking on a real index', () => {
     expect(ids(index, 'retry cache lease shard', 20)).toEqual(a);
     index.close();
   });
+
+  test('max_scored caps the documents scored, but never below the list asked for', () => {
+    const docs = Array.from({ length: 80 }, (_, i) => doc(`d${String(i).padStart(2, '0')}`, `${VOCAB[i % 8]} ${VOCAB[(i + 3) % 8]} ${VOCAB[(i * 5) % 8]}`));
+    const scoredWith = (maxScored: number, n: number) => {
+      const index = open({ ...SMALL, max_scored: maxScored });
+      index.addDocuments(docs);
+      const r = ids(index, 'retry cache lease shard', n);
+      index.close();
+      return r;
+    };
+    // Four terms read 3 postings each: 11 documents are candidates, and an uncertified ranking scores them all.
+    expect(scoredWith(1_000, 5).info.scored).toBe(11);
+    expect(scoredWith(6, 5).info.scored).toBe(6);
+    // Asked for 10 with a cap of 6: at least 10 are scored, and 10 come back.
+    const narrow = scoredWith(6, 10);
+    expect(narrow.info.scored).toBeGreaterThanOrEqual(10);
+    expect(narrow.hits.length).toBe(10);
+  });
 });
 
 describe('incremental and rebuilt indexes', () => {

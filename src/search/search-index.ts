@@ -387,7 +387,7 @@ export class SearchIndex {
       return records;
     };
     if (f.sql === '') {
-      const ranking = rankBounded(lists, limit, readRecords, this.postings.params.max_scored);
+      const ranking = rankBounded(lists, limit, readRecords, Math.max(limit, this.postings.params.max_scored));
       scored = ranking.scored;
       info = { method: 'bounded', exact: ranking.exact, scored: scored.length };
     } else {

@@ -202,6 +202,29 @@ describe('keeping the index current', () => {
   });
 });
 
+describe('search.max_scored', () => {
+  test('caps what an unfiltered keyword ranking scores, read from the config at query time', async () => {
+    const repo = await makeRepo();
+    try {
+      const config = (search: object) => JSON.stringify({ schema_version: 1, sources: [{ path: 'data/_kb/*.jsonl' }], search }) + '\n';
+      const c = await repo.commit({ '.distill/config.json': config({}), '.gitignore': 'data/\n', 'src/x.ts': 'x\n' }, 'x', { date: '2024-01-01T10:00:00Z' });
+      // 40 runs on one file, each saying "retry" a different number of times: 40 documents match.
+      kb(repo, 'mode_experiments.jsonl', Array.from({ length: 40 }, (_, i) => `${JSON.stringify({ ts: `2024-01-01T09:${String(i).padStart(2, '0')}:00Z`, task_class: 'scrum_review', mode: 'codereview', model: 'kimi-k2:1t', file_path: 'src/x.ts', latency_ms: 100, response: `${'retry '.repeat(1 + (i % 7))}backoff note ${i}`, run_id: `r-${i}` })}\n`).join(''));
+      expect((await runCliCaptured(['run', c, '--sync', '--json'], { cwd: repo.dir })).code).toBe(0);
+      const query = async () => JSON.parse((await runCliCaptured(['query', 'retry backoff', '--json'], { cwd: repo.dir })).stdout);
+      const wide = await query();
+      expect(wide.keyword.method).toBe('bounded');
+      expect(wide.keyword.scored).toBeGreaterThan(10);
+      writeFileSync(join(repo.dir, '.distill', 'config.json'), config({ candidates: 10, max_scored: 10 }));
+      const narrow = await query();
+      expect(narrow.keyword.scored).toBe(10);
+      expect(narrow.results.length).toBe(10);
+    } finally {
+      await repo.cleanup();
+    }
+  });
+});
+
 describe('the user\'s checkout', () => {
   test('query, reindex and kb-query in a repository with no distill branch yet leave everything as it was', async () => {
     const repo = await makeRepo();
