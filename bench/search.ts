@@ -266,8 +266,8 @@ interface Sized {
   build: { fts_s: number; embed_s: number; hnsw_s: number; reused: boolean };
 }
 
-/** Build the index of `n` synthetic documents at `path` (or reuse a complete one); with `matrix`, hold every vector for the brute-force column. */
-async function buildSized(n: number, path: string, embedderDim: number, matrix: boolean): Promise<Sized> {
+/** Build the index of `n` synthetic documents at `path` (or reuse a complete one); with `holdVectors`, hold every vector for the brute-force column. */
+async function buildSized(n: number, path: string, embedderDim: number, holdVectors: boolean): Promise<Sized> {
   const index = SearchIndex.open({ path, lists: { ...LIST_PARAMS, max_scored: maxScored } });
   const embedder = createHashedEmbedder(embedderDim);
   const reused = index.count() === n && index.getMeta('bench_complete') === 'yes' && existsSync(index.hnswPath);
@@ -294,21 +294,21 @@ async function buildSized(n: number, path: string, embedderDim: number, matrix: 
     index.setMeta('bench_complete', 'yes');
     log(`scale ${n}: built (fts ${fmt(fts_s)} s, embed ${fmt(embed_s)} s, hnsw ${fmt(hnsw_s)} s)`);
   }
-  if (!matrix) return { n, index, matrix: new Float32Array(0), ids: new Int32Array(0), build: { fts_s, embed_s, hnsw_s, reused } };
+  if (!holdVectors) return { n, index, matrix: new Float32Array(0), ids: new Int32Array(0), build: { fts_s, embed_s, hnsw_s, reused } };
   // The brute-force column's vectors, all in one Float32Array (the fastest exact scan this runtime can do),
   // filled a chunk at a time so no million small arrays are ever alive at once.
   const docs = index.listDocuments({});
-  const all = new Float32Array(docs.length * embedderDim);
+  const matrix = new Float32Array(docs.length * embedderDim);
   const ids = new Int32Array(docs.length);
   for (let i = 0; i < docs.length; i += 10_000) {
     const chunk = docs.slice(i, i + 10_000);
     const vectors = await embedder.embed(chunk.map((d) => d.text));
     chunk.forEach((d, j) => {
-      all.set(vectors[j] as Float32Array, (i + j) * embedderDim);
+      matrix.set(vectors[j] as Float32Array, (i + j) * embedderDim);
       ids[i + j] = d.id;
     });
   }
-  return { n, index, matrix: all, ids, build: { fts_s, embed_s, hnsw_s, reused } };
+  return { n, index, matrix, ids, build: { fts_s, embed_s, hnsw_s, reused } };
 }
 
 function bruteForce(s: Sized, q: Float32Array, k: number, dim: number): ScoredId[] {

@@ -312,19 +312,19 @@ export class SearchIndex {
    */
   async embedMissing(embedder: Embedder, opts: { batch?: number; recordVectors?: boolean } = {}): Promise<number> {
     const batch = opts.batch ?? 256;
+    const inRecords = opts.recordVectors !== false;
     const missing = this.missingEmbeddings(embedder.key);
     for (let i = 0; i < missing.length; i += batch) {
       const part = missing.slice(i, i + batch);
       const vectors = await embedder.embed(part.map((m) => m.text));
       this.transaction(() => this.putEmbeddings(embedder.key, part.map((m, j) => ({ content_hash: m.content_hash, vector: vectors[j] as Float32Array }))));
     }
-    const wanted = opts.recordVectors === false ? '' : embedder.key;
     this.transaction(() => {
-      if (this.getMeta('record_vectors') !== wanted) {
+      if (!this.recordVectorsAre(embedder.key, inRecords)) {
         this.db.exec('UPDATE doc_terms SET vector = NULL WHERE vector IS NOT NULL');
-        this.setMeta('record_vectors', wanted);
+        this.setMeta('record_vectors', inRecords ? embedder.key : '');
       }
-      if (wanted === '') return;
+      if (!inRecords) return;
       // Only the records still without one (a partial index holds them), so an incremental sync touches only what it added.
       this.db
         .query(
@@ -334,6 +334,11 @@ export class SearchIndex {
         .run(embedder.key);
     });
     return missing.length;
+  }
+
+  /** Whether the term records hold `embedderKey`'s vectors (`inRecords`), or none (meta `record_vectors` is empty then). */
+  recordVectorsAre(embedderKey: string, inRecords: boolean): boolean {
+    return this.getMeta('record_vectors') === (inRecords ? embedderKey : '');
   }
 
   /** WHERE clauses over `d` (docs) for the filters, with their bindings. */
@@ -449,7 +454,7 @@ export class SearchIndex {
    * records when those hold `embedderKey`'s, else from the embeddings table by content hash.
    */
   vectorSearchAmong(embedderKey: string, query: Float32Array, docs: readonly RankedId[], k: number): { hits: ScoredId[]; info: VectorSearchInfo } {
-    const inRecords = this.getMeta('record_vectors') === embedderKey;
+    const inRecords = this.recordVectorsAre(embedderKey, true);
     const lacking = docs.filter((d) => !inRecords || d.vector === null).map((d) => d.content_hash);
     const rows =
       lacking.length === 0

@@ -39,8 +39,8 @@ export async function syncIndex(index: SearchIndex, source: SyncSource, embedder
   const indexed = index.getMeta('indexed_head');
   const report: SyncReport = { mode: 'none', head, sources_indexed: 0, playbooks_indexed: 0, documents: 0, embedded: 0, skipped: [] };
   const embedderChanged = index.getMeta('embedder') !== embedder.key;
-  const recordVectorsChanged = index.getMeta('record_vectors') !== (opts.recordVectors === false ? '' : embedder.key);
-  if (opts.full !== true && indexed === (head ?? '') && !embedderChanged && !recordVectorsChanged) {
+  const recordVectors = opts.recordVectors !== false;
+  if (opts.full !== true && indexed === (head ?? '') && !embedderChanged && index.recordVectorsAre(embedder.key, recordVectors)) {
     report.documents = index.count();
     return report;
   }
@@ -103,7 +103,7 @@ export async function syncIndex(index: SearchIndex, source: SyncSource, embedder
     }
   });
   if (embedderChanged) index.resetVectors();
-  report.embedded = await index.embedMissing(embedder, { recordVectors: opts.recordVectors !== false });
+  report.embedded = await index.embedMissing(embedder, { recordVectors });
   index.transaction(() => {
     index.setMeta('indexed_head', head ?? '');
     index.setMeta('embedder', embedder.key);
